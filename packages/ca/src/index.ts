@@ -1,0 +1,1 @@
+export { packImage, type PackImageOptions } from './image/pack-image.ts';

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { createSoftwareSigner, generateSoftwareSigner, isValidSignature, verifySignature } from './ecdsa.ts';
+
+const data = new TextEncoder().encode('orbis image bytes');
+
+function opensslVerifies(spki: Uint8Array, message: Uint8Array, derSignature: Uint8Array): boolean {
+  const dir = mkdtempSync(join(tmpdir(), 'orbis-ecdsa-'));
+  try {
+    writeFileSync(join(dir, 'key.der'), spki);
+    writeFileSync(join(dir, 'data'), message);
+    writeFileSync(join(dir, 'sig'), derSignature);
+    const args = [
+      'dgst',
+      '-sha256',
+      '-keyform',
+      'DER',
+      '-verify',
+      join(dir, 'key.der'),
+      '-signature',
+      join(dir, 'sig'),
+    ];
+    try {
+      return (
+        execFileSync('openssl', [...args, join(dir, 'data')])
+          .toString()
+          .trim() === 'Verified OK'
+      );
+    } catch {
+      return false;
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('software signer', () => {
+  it('signs in DER that `openssl dgst -sha256 -verify` accepts, and openssl refuses other data', async () => {
+    const { signer } = generateSoftwareSigner();
+    const signature = await signer.sign(data, 'der');
+    assert.equal(opensslVerifies(signer.publicKey.spki, data, signature), true);
+    assert.equal(opensslVerifies(signer.publicKey.spki, Uint8Array.of(1), signature), false);
+  });
+
+  it('signs in IEEE P1363 that verifies, and in DER that verifies', async () => {
+    const { signer } = generateSoftwareSigner();
+    assert.equal(isValidSignature(signer.publicKey, data, await signer.sign(data, 'p1363'), 'p1363'), true);
+    verifySignature(signer.publicKey, data, await signer.sign(data, 'der'), 'der');
+  });
+
+  it('is a handle: no property of it reaches private-key bytes', () => {
+    const { signer } = generateSoftwareSigner();
+    assert.deepEqual(Object.keys(signer).sort(), ['algorithm', 'publicKey', 'sign']);
+    assert.ok(Object.isFrozen(signer));
+    assert.doesNotMatch(JSON.stringify(signer), /"d"|PRIVATE/);
+    assert.equal(signer.publicKey.keyObject.type, 'public');
+  });
+
+  it('exports PKCS#8 for a KeyStore, which re-imports to the same key', async () => {
+    const generated = generateSoftwareSigner();
+    const { createPrivateKey } = await import('node:crypto');
+    const reloaded = createSoftwareSigner(
+      createPrivateKey({ key: Buffer.from(generated.exportPkcs8()), format: 'der', type: 'pkcs8' }),
+    );
+    assert.equal(reloaded.publicKey.keyId, generated.signer.publicKey.keyId);
+  });
+
+  it('refuses to wrap anything but a P-256 private key', () => {
+    const code = { code: 'CRYPTO_SIGNER_INVALID' };
+    const p256 = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    assert.throws(() => createSoftwareSigner(p256.publicKey), code);
+    assert.throws(
+      () => createSoftwareSigner(generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey),
+      code,
+    );
+    assert.throws(() => createSoftwareSigner(generateKeyPairSync('ed25519').privateKey), code);
+  });
+});
+
+describe('signature verification', () => {
+  it('rejects a signature by another key', async () => {
+    const a = generateSoftwareSigner().signer;
+    const b = generateSoftwareSigner().signer;
+    const signature = await a.sign(data, 'der');
+    assert.equal(isValidSignature(b.publicKey, data, signature, 'der'), false);
+    assert.throws(() => verifySignature(b.publicKey, data, signature, 'der'), {
+      code: 'CRYPTO_SIGNATURE_INVALID',
+    });
+  });
+
+  it('rejects a signature over other data', async () => {
+    const { signer } = generateSoftwareSigner();
+    const signature = await signer.sign(data, 'p1363');
+    assert.throws(() => verifySignature(signer.publicKey, Uint8Array.of(0), signature, 'p1363'), {
+      code: 'CRYPTO_SIGNATURE_INVALID',
+    });
+  });
+
+  it('rejects malformed signatures without throwing from isValidSignature', async () => {
+    const { signer } = generateSoftwareSigner();
+    const der = await signer.sign(data, 'der');
+    assert.equal(isValidSignature(signer.publicKey, data, der.subarray(1), 'der'), false);
+    assert.equal(isValidSignature(signer.publicKey, data, new Uint8Array(63), 'p1363'), false);
+    assert.throws(() => verifySignature(signer.publicKey, data, der.subarray(1), 'der'), {
+      code: 'CRYPTO_SIGNATURE_MALFORMED',
+    });
+    assert.throws(() => verifySignature(signer.publicKey, data, new Uint8Array(65), 'p1363'), {
+      code: 'CRYPTO_SIGNATURE_MALFORMED',
+    });
+  });
+});

@@ -1,0 +1,129 @@
+import Type from 'typebox';
+import { Base64Url, ComponentId, DeviceId, SecurityVersion, TenantId, UUID_PATTERN, Version } from './ids.ts';
+import { MAX_BOOT_LOG_ENTRIES, MAX_DEVICE_CAPABILITIES } from './limits.ts';
+
+/**
+ * Attestation evidence: the claims of the EAT (RFC 9711) that the root of trust composes and
+ * signs as a JWT with `typ` `eat+jwt` and ES256. Registered EAT claims keep their names;
+ * Orbis's own claims carry an `orbis_` prefix.
+ */
+
+/** `eat_profile`: names this claim set and its rules. */
+export const ORBIS_EAT_PROFILE = 'urn:orbis:eat-profile:1';
+/** JOSE `typ` of the evidence (RFC 9711 section 9.1). */
+export const EAT_JWT_TYPE = 'eat+jwt';
+
+/**
+ * The attestation nonce: base64url of time (6 bytes) ‖ random (16) ‖ HMAC (16), 38 bytes in
+ * 51 characters.
+ */
+export const ATTESTATION_NONCE_BYTES = 38;
+export const AttestationNonce = Base64Url(ATTESTATION_NONCE_BYTES);
+/** `ueid`: base64url of 0x01 (type RAND) ‖ the 32-byte device ID. */
+export const Ueid = Base64Url(33);
+
+/** `dbgstat` (RFC 9711 section 4.2.9). */
+export const DEBUG_STATUS = {
+  enabled: 0,
+  disabled: 1,
+  disabledSinceBoot: 2,
+  disabledPermanently: 3,
+  disabledFullyAndPermanently: 4,
+} as const;
+
+/** One measured-boot log entry: a boot stage or an app image, extended in boot order. */
+export const BootLogEntry = Type.Object(
+  {
+    kind: Type.Union([
+      Type.Literal('bootloader'),
+      Type.Literal('security-monitor'),
+      Type.Literal('os'),
+      Type.Literal('app'),
+    ]),
+    componentId: ComponentId,
+    version: Version,
+    securityVersion: SecurityVersion,
+    /** SHA-256 of the whole image package, lowercase hex. */
+    sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+    /** Key ID (SHA-256 of the signer's SPKI, lowercase hex) of the key that signed it. */
+    signer: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+  },
+  { additionalProperties: false },
+);
+
+/** The device capabilities a tenant may grant (ARCHITECTURE.md, Apps and the device OS). */
+export const DeviceCapabilityName = Type.Union([
+  Type.Literal('appDevelopment'),
+  Type.Literal('fieldServicing'),
+]);
+
+/** A device capability as signed by the capability key (RFC 8785 canonical JSON). */
+export const DeviceCapability = Type.Object(
+  {
+    deviceId: DeviceId,
+    tenantId: TenantId,
+    capability: DeviceCapabilityName,
+    issuedAt: Type.Integer({ minimum: 0 }),
+    expiresAt: Type.Integer({ minimum: 0 }),
+    epoch: Type.Integer({ minimum: 0, maximum: 0xffff_ffff }),
+  },
+  { additionalProperties: false },
+);
+
+export const SignedDeviceCapability = Type.Object(
+  {
+    capability: DeviceCapability,
+    /** ES256 over the canonical JSON of `capability`, IEEE P1363, base64url. */
+    signature: Base64Url(64),
+  },
+  { additionalProperties: false },
+);
+
+export const P256PublicJwk = Type.Object(
+  {
+    kty: Type.Literal('EC'),
+    crv: Type.Literal('P-256'),
+    x: Base64Url(32),
+    y: Base64Url(32),
+  },
+  { additionalProperties: false },
+);
+
+export const AttestationClaims = Type.Object(
+  {
+    eat_nonce: AttestationNonce,
+    ueid: Ueid,
+    eat_profile: Type.Literal(ORBIS_EAT_PROFILE),
+    iat: Type.Integer({ minimum: 0 }),
+    /** Root-of-trust boot counter: never goes back; one value never has two boot seeds. */
+    bootcount: Type.Integer({ minimum: 0, maximum: 0xffff_ffff }),
+    /** Random per boot (RFC 9711 section 4.3.4), 32 bytes. */
+    bootseed: Base64Url(32),
+    dbgstat: Type.Integer({
+      minimum: DEBUG_STATUS.enabled,
+      maximum: DEBUG_STATUS.disabledFullyAndPermanently,
+    }),
+    orbis_boot_log: Type.Array(BootLogEntry, { minItems: 1, maxItems: MAX_BOOT_LOG_ENTRIES }),
+    /** Anti-rollback floors by component ID, and the capability epoch. */
+    orbis_counters: Type.Object(
+      {
+        antiRollback: Type.Record(Type.String({ pattern: UUID_PATTERN }), SecurityVersion, {
+          maxProperties: MAX_BOOT_LOG_ENTRIES,
+          additionalProperties: false,
+        }),
+        capabilityEpoch: Type.Integer({ minimum: 0, maximum: 0xffff_ffff }),
+      },
+      { additionalProperties: false },
+    ),
+    orbis_capabilities: Type.Array(SignedDeviceCapability, { maxItems: MAX_DEVICE_CAPABILITIES }),
+    /** The certificate key the root of trust generated itself (RFC 7800 `cnf`). */
+    cnf: Type.Object({ jwk: P256PublicJwk }, { additionalProperties: false }),
+  },
+  { additionalProperties: false, $id: 'AttestationClaims' },
+);
+
+export type BootLogEntry = Type.Static<typeof BootLogEntry>;
+export type DeviceCapability = Type.Static<typeof DeviceCapability>;
+export type SignedDeviceCapability = Type.Static<typeof SignedDeviceCapability>;
+export type P256PublicJwk = Type.Static<typeof P256PublicJwk>;
+export type AttestationClaims = Type.Static<typeof AttestationClaims>;

@@ -1,0 +1,118 @@
+/**
+ * The error-code catalogue: every code Orbis returns, with the HTTP status it maps to and what
+ * it means. Codes are part of the API: never rename one, only add. docs/errors.md is generated
+ * from this table (`npm run docs:errors`) and a test fails when the two differ.
+ */
+
+export interface ErrorCatalogueEntry {
+  /** The HTTP status the service's error handler answers with. */
+  readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 500 | 503;
+  /** One sentence for the catalogue: what went wrong, from the caller's side. */
+  readonly summary: string;
+}
+
+export const ERROR_CATALOGUE = {
+  // Requests in general (the service's error handler).
+  REQUEST_INVALID: {
+    status: 400,
+    summary:
+      'The request body or parameters do not match the schema: a missing or unknown field, or a wrong type.',
+  },
+  REQUEST_TOO_LARGE: { status: 413, summary: 'The request body is larger than the route allows.' },
+  NOT_FOUND: { status: 404, summary: 'No such resource, or not one the caller may see.' },
+  INTERNAL: {
+    status: 500,
+    summary: 'An unexpected failure inside the service; the response carries only a request ID to quote.',
+  },
+
+  // packages/crypto: keys, signatures, encodings.
+  CRYPTO_KEY_INVALID: {
+    status: 400,
+    summary:
+      'The bytes or JWK are not an ECDSA P-256 public key (wrong structure, wrong curve, or a point off the curve).',
+  },
+  CRYPTO_KEY_NONCANONICAL: {
+    status: 400,
+    summary:
+      'A P-256 key in an encoding other than the canonical one (compressed point, explicit curve parameters, extra fields); refused so one key cannot have two device IDs.',
+  },
+  CRYPTO_SIGNATURE_MALFORMED: {
+    status: 400,
+    summary: 'A signature that is not a strict DER or 64-byte IEEE P1363 ECDSA P-256 signature.',
+  },
+  CRYPTO_SIGNATURE_INVALID: { status: 403, summary: 'A well-formed signature that does not verify.' },
+  CRYPTO_DEVICE_ID_INVALID: {
+    status: 400,
+    summary: 'A device ID that is not exactly 64 lowercase hexadecimal characters.',
+  },
+  CRYPTO_BASE64URL_INVALID: {
+    status: 400,
+    summary: 'Text that is not unpadded, canonical base64url (RFC 4648 section 5).',
+  },
+  CRYPTO_JSON_INVALID: { status: 400, summary: 'Bytes that are not well-formed UTF-8 JSON.' },
+  CRYPTO_CANONICAL_JSON_INVALID: {
+    status: 400,
+    summary:
+      'A value that RFC 8785 cannot canonicalize (a non-finite number, a lone surrogate, a non-JSON type), or JSON bytes that are not in canonical form.',
+  },
+  CRYPTO_SIGNER_INVALID: {
+    status: 500,
+    summary: 'A signing key handle was created from something other than an ECDSA P-256 private key.',
+  },
+
+  // Image packages (format: docs/formats/image-package.md).
+  IMAGE_TRUNCATED: { status: 400, summary: 'The image package ends before the structure it declares.' },
+  IMAGE_TOO_LARGE: {
+    status: 413,
+    summary: 'The image package, its header or its payload is larger than the format allows.',
+  },
+  IMAGE_MAGIC_INVALID: { status: 400, summary: 'The bytes do not start with the image-package magic.' },
+  IMAGE_FORMAT_VERSION_UNSUPPORTED: {
+    status: 400,
+    summary: 'The image package declares a format version this software does not read.',
+  },
+  IMAGE_FLAGS_UNSUPPORTED: { status: 400, summary: 'The image package sets reserved flag bits.' },
+  IMAGE_TRAILING_BYTES: { status: 400, summary: 'The image package has bytes after its last signature.' },
+  IMAGE_HEADER_INVALID: {
+    status: 400,
+    summary: 'The image header is not valid JSON or does not match the image-header schema.',
+  },
+  IMAGE_HEADER_NONCANONICAL: {
+    status: 400,
+    summary:
+      'The image header is valid JSON but not in RFC 8785 canonical form (so it could be read two ways).',
+  },
+  IMAGE_SIGNATURE_COUNT_INVALID: {
+    status: 400,
+    summary: 'The image package carries no signature, or more than the format allows.',
+  },
+  IMAGE_SIGNATURE_ALGORITHM_UNSUPPORTED: {
+    status: 400,
+    summary: 'A signature names an algorithm other than ECDSA P-256 with SHA-256.',
+  },
+  IMAGE_SIGNATURE_DUPLICATE_KEY: {
+    status: 400,
+    summary: 'Two signatures in one image package name the same key.',
+  },
+  IMAGE_SIGNATURE_UNKNOWN_KEY: {
+    status: 403,
+    summary: 'A signature names a key the verifier does not trust for this image.',
+  },
+  IMAGE_SIGNATURE_INVALID: {
+    status: 403,
+    summary:
+      'A signature by a trusted key does not verify over the package (the package was altered or mis-signed).',
+  },
+} as const satisfies Record<string, ErrorCatalogueEntry>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** Codes by area prefix, so each package's error class accepts only its own codes. */
+export type ErrorCodeOf<Prefix extends string> = Extract<ErrorCode, `${Prefix}_${string}`>;
+
+export const ERROR_CODES: readonly ErrorCode[] = Object.freeze(Object.keys(ERROR_CATALOGUE) as ErrorCode[]);
+
+/** Never throws: whether `value` is a code in the catalogue. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CATALOGUE, value);
+}

@@ -1,0 +1,33 @@
+import { ERROR_CATALOGUE } from './catalogue.ts';
+
+const AREA_TITLES: Record<string, string> = {
+  CRYPTO: 'Keys, signatures and encodings (packages/crypto)',
+  IMAGE: 'Image packages ([format](formats/image-package.md))',
+};
+
+/** The section a code is listed under: its area prefix, or "Requests" for the general codes. */
+function areaOf(code: string): string {
+  return AREA_TITLES[code.split('_')[0] ?? ''] ?? 'Requests';
+}
+
+/** docs/errors.md, generated from ERROR_CATALOGUE so the two cannot drift apart. */
+export function renderErrorCatalogue(): string {
+  const sections = new Map<string, string[]>();
+  for (const [code, { status, summary }] of Object.entries(ERROR_CATALOGUE)) {
+    const rows = sections.get(areaOf(code)) ?? [];
+    rows.push(`| \`${code}\` | ${status} | ${summary} |`);
+    sections.set(areaOf(code), rows);
+  }
+  const lines = [
+    '# Error codes',
+    '',
+    '<!-- Generated from packages/protocol/src/errors/catalogue.ts by `npm run docs:errors`; do not edit. -->',
+    '',
+    'Every error Orbis returns over HTTP is a JSON body `{code, message, requestId}`. The `code` is stable and part of the API: branch on it, never on `message`. Codes are only ever added, never renamed or reused. Library callers see the same codes on the `code` property of the error classes (`CryptoError`, `ImageError`).',
+    '',
+  ];
+  for (const [title, rows] of sections) {
+    lines.push(`## ${title}`, '', '| code | HTTP status | meaning |', '| --- | --- | --- |', ...rows, '');
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,3 @@
+export { ImageError, type ImageErrorCode } from './errors.ts';
+export { parseImage, type ParsedImage, type ImageSignature } from './image/parse-image.ts';
+export { verifyImage, type VerifyImageOptions, type VerifiedImage } from './image/verify-image.ts';
