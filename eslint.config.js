@@ -33,7 +33,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.test.ts', 'bench/**/*.ts'],
+    files: ['**/*.test.ts', '**/*.test-helpers.ts', 'bench/**/*.ts'],
     rules: {
       // node:test's describe/it return promises that the runner awaits itself.
       '@typescript-eslint/no-floating-promises': 'off',
@@ -42,7 +42,7 @@ export default tseslint.config(
   },
   {
     files: TRUSTED_CORE_FILES,
-    ignores: ['**/*.test.ts'],
+    ignores: ['**/*.test.ts', '**/*.test-helpers.ts'],
     rules: trustedCoreRules,
   },
   {

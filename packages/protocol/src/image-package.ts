@@ -17,7 +17,7 @@ import {
  */
 
 /** "OIMG": Orbis IMaGe. */
-export const IMAGE_MAGIC: Readonly<Uint8Array> = Object.freeze(new Uint8Array([0x4f, 0x49, 0x4d, 0x47]));
+export const IMAGE_MAGIC: readonly number[] = Object.freeze([0x4f, 0x49, 0x4d, 0x47]);
 export const IMAGE_FORMAT_VERSION = 1;
 /** Flags are reserved in version 1: every bit must be zero. */
 export const IMAGE_FLAGS_NONE = 0;

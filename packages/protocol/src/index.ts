@@ -6,3 +6,4 @@ export * from './image-header.ts';
 export * from './image-package.ts';
 export * from './app-manifest.ts';
 export * from './attestation.ts';
+export * from './schema-check.ts';

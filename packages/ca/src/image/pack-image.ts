@@ -6,13 +6,12 @@ import {
   IMAGE_MAGIC,
   IMAGE_PREAMBLE_BYTES,
   IMAGE_SIGNATURE_ALGORITHMS,
+  compileSchemaCheck,
   ImageHeader,
-  MAX_IMAGE_HEADER_BYTES,
   MAX_IMAGE_PAYLOAD_BYTES,
   MAX_IMAGE_SIGNATURES,
 } from '@orbis/protocol';
 import { ImageError } from '@orbis/verify';
-import { Compile } from 'typebox/compile';
 
 export interface PackImageOptions {
   readonly header: ImageHeader;
@@ -21,18 +20,15 @@ export interface PackImageOptions {
   readonly signers: readonly Signer[];
 }
 
-const checkHeader = Compile(ImageHeader);
+const headerSchema = compileSchemaCheck(ImageHeader);
 
 function checkInputs({ header, payload, signers }: PackImageOptions): void {
-  if (!checkHeader.Check(header)) {
-    const first = checkHeader.Errors(header)[0];
-    throw new ImageError(
-      'IMAGE_HEADER_INVALID',
-      `image header ${first?.instancePath ?? ''}: ${first?.message ?? ''}`,
-    );
+  if (!headerSchema.check(header)) {
+    throw new ImageError('IMAGE_HEADER_INVALID', `image header ${headerSchema.describe(header)}`);
   }
-  if (payload.byteLength === 0 || payload.byteLength > MAX_IMAGE_PAYLOAD_BYTES) {
-    throw new ImageError('IMAGE_TOO_LARGE', `payload must be 1..${MAX_IMAGE_PAYLOAD_BYTES} bytes`);
+  if (payload.byteLength === 0) throw new ImageError('IMAGE_PAYLOAD_EMPTY', 'the payload is empty');
+  if (payload.byteLength > MAX_IMAGE_PAYLOAD_BYTES) {
+    throw new ImageError('IMAGE_TOO_LARGE', `payload is larger than ${MAX_IMAGE_PAYLOAD_BYTES} bytes`);
   }
   if (signers.length === 0 || signers.length > MAX_IMAGE_SIGNATURES) {
     throw new ImageError('IMAGE_SIGNATURE_COUNT_INVALID', `1..${MAX_IMAGE_SIGNATURES} signers needed`);
@@ -50,10 +46,9 @@ function checkInputs({ header, payload, signers }: PackImageOptions): void {
 export async function packImage(options: PackImageOptions): Promise<Uint8Array> {
   checkInputs(options);
   const { header, payload, signers } = options;
+  // The schema bounds every field, so a valid header always fits MAX_IMAGE_HEADER_BYTES
+  // (packages/protocol's tests check the largest one).
   const headerBytes = canonicalJsonBytes(header);
-  if (headerBytes.byteLength > MAX_IMAGE_HEADER_BYTES) {
-    throw new ImageError('IMAGE_TOO_LARGE', `header is larger than ${MAX_IMAGE_HEADER_BYTES} bytes`);
-  }
 
   const signed = new Uint8Array(IMAGE_PREAMBLE_BYTES + headerBytes.byteLength + payload.byteLength);
   const view = new DataView(signed.buffer);
@@ -74,5 +69,15 @@ export async function packImage(options: PackImageOptions): Promise<Uint8Array> 
     block.set(signature, IMAGE_KEY_ID_BYTES + 2);
     return block;
   });
-  return Buffer.concat([signed, Uint8Array.of(signers.length), ...blocks]);
+  const out = new Uint8Array(
+    signed.byteLength + 1 + blocks.reduce((sum, block) => sum + block.byteLength, 0),
+  );
+  out.set(signed, 0);
+  out[signed.byteLength] = signers.length;
+  let offset = signed.byteLength + 1;
+  for (const block of blocks) {
+    out.set(block, offset);
+    offset += block.byteLength;
+  }
+  return out;
 }

@@ -75,13 +75,14 @@ export const ERROR_CATALOGUE = {
   IMAGE_TRAILING_BYTES: { status: 400, summary: 'The image package has bytes after its last signature.' },
   IMAGE_HEADER_INVALID: {
     status: 400,
-    summary: 'The image header is not valid JSON or does not match the image-header schema.',
+    summary: 'The image header is empty, is not valid JSON, or does not match the image-header schema.',
   },
   IMAGE_HEADER_NONCANONICAL: {
     status: 400,
     summary:
       'The image header is valid JSON but not in RFC 8785 canonical form (so it could be read two ways).',
   },
+  IMAGE_PAYLOAD_EMPTY: { status: 400, summary: 'The image package declares an empty payload.' },
   IMAGE_SIGNATURE_COUNT_INVALID: {
     status: 400,
     summary: 'The image package carries no signature, or more than the format allows.',

@@ -6,6 +6,7 @@ import {
   IMAGE_MAGIC,
   IMAGE_PREAMBLE_BYTES,
   IMAGE_SIGNATURE_ALGORITHMS,
+  compileSchemaCheck,
   ImageHeader,
   MAX_ECDSA_P256_DER_SIGNATURE_BYTES,
   MAX_IMAGE_HEADER_BYTES,
@@ -13,7 +14,6 @@ import {
   MAX_IMAGE_PAYLOAD_BYTES,
   MAX_IMAGE_SIGNATURES,
 } from '@orbis/protocol';
-import { Compile } from 'typebox/compile';
 import { ImageError } from '../errors.ts';
 
 export interface ImageSignature {
@@ -34,7 +34,7 @@ export interface ParsedImage {
   readonly signatures: readonly ImageSignature[];
 }
 
-const checkHeader = Compile(ImageHeader);
+const headerSchema = compileSchemaCheck(ImageHeader);
 
 /** A bounds-checked cursor: every read past the end is IMAGE_TRUNCATED. */
 class Reader {
@@ -87,8 +87,8 @@ class Reader {
 }
 
 function readPreamble(reader: Reader): { headerLength: number; payloadLength: number } {
-  const magic = reader.bytes(IMAGE_MAGIC.byteLength, 'magic');
-  if (!magic.every((byte, index) => byte === IMAGE_MAGIC[index])) {
+  const magic = reader.bytes(IMAGE_MAGIC.length, 'magic');
+  if (!IMAGE_MAGIC.every((byte, index) => magic[index] === byte)) {
     throw new ImageError('IMAGE_MAGIC_INVALID', 'not an Orbis image package');
   }
   const version = reader.u16('format version');
@@ -100,16 +100,18 @@ function readPreamble(reader: Reader): { headerLength: number; payloadLength: nu
   }
   const headerLength = reader.u32('header length');
   const payloadLength = reader.u32('payload length');
-  if (headerLength === 0 || headerLength > MAX_IMAGE_HEADER_BYTES) {
+  if (headerLength === 0) throw new ImageError('IMAGE_HEADER_INVALID', 'the header is empty');
+  if (headerLength > MAX_IMAGE_HEADER_BYTES) {
     throw new ImageError(
       'IMAGE_TOO_LARGE',
-      `header length ${headerLength} is outside 1..${MAX_IMAGE_HEADER_BYTES}`,
+      `a ${headerLength}-byte header; at most ${MAX_IMAGE_HEADER_BYTES} allowed`,
     );
   }
-  if (payloadLength === 0 || payloadLength > MAX_IMAGE_PAYLOAD_BYTES) {
+  if (payloadLength === 0) throw new ImageError('IMAGE_PAYLOAD_EMPTY', 'the payload is empty');
+  if (payloadLength > MAX_IMAGE_PAYLOAD_BYTES) {
     throw new ImageError(
       'IMAGE_TOO_LARGE',
-      `payload length ${payloadLength} is outside 1..${MAX_IMAGE_PAYLOAD_BYTES}`,
+      `a ${payloadLength}-byte payload; at most ${MAX_IMAGE_PAYLOAD_BYTES} allowed`,
     );
   }
   return { headerLength, payloadLength };
@@ -126,10 +128,8 @@ function readHeader(bytes: Uint8Array): ImageHeader {
         : 'IMAGE_HEADER_INVALID';
     throw new ImageError(code, 'image header is not canonical JSON', { cause });
   }
-  if (!checkHeader.Check(value)) {
-    const first = checkHeader.Errors(value)[0];
-    const where = first ? `${first.instancePath || '/'}: ${first.message}` : 'does not match';
-    throw new ImageError('IMAGE_HEADER_INVALID', `image header ${where}`);
+  if (!headerSchema.check(value)) {
+    throw new ImageError('IMAGE_HEADER_INVALID', `image header ${headerSchema.describe(value)}`);
   }
   return value;
 }
