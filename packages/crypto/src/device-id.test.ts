@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { openssl } from '@orbis/testkit';
 import { deviceIdFromPublicKey, isDeviceId, parseDeviceId } from './device-id.ts';
 import { parsePublicKeySpki } from './public-key.ts';
 
@@ -13,8 +13,8 @@ describe('device IDs', () => {
     const pair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const spki = pair.publicKey.export({ format: 'der', type: 'spki' });
     const pem = pair.privateKey.export({ format: 'pem', type: 'pkcs8' });
-    const der = execFileSync('openssl', ['pkey', '-pubout', '-outform', 'DER'], { input: pem });
-    const digest = execFileSync('openssl', ['dgst', '-sha256', '-r'], { input: der })
+    const der = openssl(['pkey', '-pubout', '-outform', 'DER'], pem);
+    const digest = Buffer.from(openssl(['dgst', '-sha256', '-r'], der))
       .toString()
       .split(' ')[0];
     const id = deviceIdFromPublicKey(parsePublicKeySpki(spki));

@@ -1,43 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { opensslVerifies } from '@orbis/testkit';
 import { createSoftwareSigner, generateSoftwareSigner, isValidSignature, verifySignature } from './ecdsa.ts';
 
 const data = new TextEncoder().encode('orbis image bytes');
-
-function opensslVerifies(spki: Uint8Array, message: Uint8Array, derSignature: Uint8Array): boolean {
-  const dir = mkdtempSync(join(tmpdir(), 'orbis-ecdsa-'));
-  try {
-    writeFileSync(join(dir, 'key.der'), spki);
-    writeFileSync(join(dir, 'data'), message);
-    writeFileSync(join(dir, 'sig'), derSignature);
-    const args = [
-      'dgst',
-      '-sha256',
-      '-keyform',
-      'DER',
-      '-verify',
-      join(dir, 'key.der'),
-      '-signature',
-      join(dir, 'sig'),
-    ];
-    try {
-      return (
-        execFileSync('openssl', [...args, join(dir, 'data')])
-          .toString()
-          .trim() === 'Verified OK'
-      );
-    } catch {
-      return false;
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 describe('software signer', () => {
   it('signs in DER that `openssl dgst -sha256 -verify` accepts, and openssl refuses other data', async () => {

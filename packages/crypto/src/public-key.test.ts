@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createECDH, generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { openssl } from '@orbis/testkit';
 import { sha256 } from './digest.ts';
 import { encodeBase64Url, encodeHex } from './encoding.ts';
 import {
@@ -32,12 +32,7 @@ function spkiOf(pair = newKeyPair()): Uint8Array {
 /** Re-encodes a PEM private key's public half with the openssl command-line tool. */
 function opensslPublicDer(pair: ReturnType<typeof newKeyPair>, ...flags: string[]): Uint8Array {
   const pem = pair.privateKey.export({ format: 'pem', type: 'sec1' });
-  return new Uint8Array(
-    execFileSync('openssl', ['ec', '-pubout', '-outform', 'DER', ...flags], {
-      input: pem,
-      stdio: ['pipe', 'pipe', 'ignore'],
-    }),
-  );
+  return openssl(['ec', '-pubout', '-outform', 'DER', ...flags], pem);
 }
 
 describe('parsePublicKeySpki', () => {

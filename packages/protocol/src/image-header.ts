@@ -6,10 +6,6 @@ import { ComponentId, ImageId, SecurityVersion, TenantId, Version } from './ids.
  * RFC 8785 canonical JSON, so the bytes that were signed have exactly one reading.
  */
 
-/** Images the platform operator signs with the OS-release key, one per boot stage. */
-export const PLATFORM_IMAGE_KINDS = ['bootloader', 'security-monitor', 'os'] as const;
-export type PlatformImageKind = (typeof PLATFORM_IMAGE_KINDS)[number];
-
 const common = {
   componentId: ComponentId,
   imageId: ImageId,
@@ -18,9 +14,10 @@ const common = {
   securityVersion: SecurityVersion,
 };
 
+/** A boot stage: signed by the platform operator's OS-release key, for every tenant. */
 export const PlatformImageHeader = Type.Object(
   {
-    kind: Type.Union(PLATFORM_IMAGE_KINDS.map((kind) => Type.Literal(kind))),
+    kind: Type.Union([Type.Literal('bootloader'), Type.Literal('security-monitor'), Type.Literal('os')]),
     ...common,
   },
   { additionalProperties: false },

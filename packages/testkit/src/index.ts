@@ -1,0 +1,1 @@
+export { openssl, opensslVerifies } from './openssl.ts';
