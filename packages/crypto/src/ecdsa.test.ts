@@ -50,6 +50,16 @@ describe('software signer', () => {
 });
 
 describe('signature verification', () => {
+  it('rejects a non-minimal DER re-encoding of a valid signature (a second spelling of it)', async () => {
+    const { signer } = generateSoftwareSigner();
+    const der = await signer.sign(data, 'der');
+    const rLength = der[3] ?? 0;
+    // Insert a needless 0x00 before r: SEQUENCE and INTEGER lengths grow by one.
+    const padded = Uint8Array.from([0x30, (der[1] ?? 0) + 1, 0x02, rLength + 1, 0x00, ...der.subarray(4)]);
+    assert.equal(isValidSignature(signer.publicKey, data, der, 'der'), true);
+    assert.equal(isValidSignature(signer.publicKey, data, padded, 'der'), false);
+  });
+
   it('rejects a signature by another key', async () => {
     const a = generateSoftwareSigner().signer;
     const b = generateSoftwareSigner().signer;

@@ -1,12 +1,7 @@
 import { generateKeyPairSync, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { CryptoError } from './errors.ts';
 import { publicKeyFromKeyObject, type PublicKey } from './public-key.ts';
-import {
-  derToP1363,
-  P1363_SIGNATURE_BYTES,
-  p1363ToDer,
-  type SignatureEncoding,
-} from './signature-encoding.ts';
+import { derToP1363, P1363_SIGNATURE_BYTES, type SignatureEncoding } from './signature-encoding.ts';
 
 /**
  * A signing key as a handle: it signs, and tells its public key, but never gives out private
@@ -21,8 +16,14 @@ export interface Signer {
   sign(data: Uint8Array, encoding: SignatureEncoding): Promise<Uint8Array>;
 }
 
-function signP1363(privateKey: KeyObject, data: Uint8Array): Uint8Array {
-  return new Uint8Array(nodeSign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' }));
+// node:crypto works in DER internally and converts P1363 on the way in and out; passing the key
+// object itself (not an options object) for DER is the fastest path (docs/benchmarks.md).
+function signWith(privateKey: KeyObject, data: Uint8Array, encoding: SignatureEncoding): Uint8Array {
+  const signature =
+    encoding === 'der'
+      ? nodeSign('sha256', data, privateKey)
+      : nodeSign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+  return new Uint8Array(signature.buffer, signature.byteOffset, signature.byteLength);
 }
 
 /**
@@ -42,8 +43,7 @@ export function createSoftwareSigner(privateKey: KeyObject): Signer {
     algorithm: 'ES256',
     publicKey,
     sign(data: Uint8Array, encoding: SignatureEncoding): Promise<Uint8Array> {
-      const signature = signP1363(privateKey, data);
-      return Promise.resolve(encoding === 'der' ? p1363ToDer(signature) : signature);
+      return Promise.resolve(signWith(privateKey, data, encoding));
     },
   });
 }
@@ -71,18 +71,17 @@ export function isValidSignature(
   signature: Uint8Array,
   encoding: SignatureEncoding,
 ): boolean {
-  let p1363: Uint8Array;
   if (encoding === 'der') {
+    // OpenSSL tolerates some non-minimal DER; Orbis accepts one encoding of each signature.
     try {
-      p1363 = derToP1363(signature);
+      derToP1363(signature);
     } catch {
       return false;
     }
-  } else {
-    if (signature.byteLength !== P1363_SIGNATURE_BYTES) return false;
-    p1363 = signature;
+    return nodeVerify('sha256', data, publicKey.keyObject, signature);
   }
-  return nodeVerify('sha256', data, { key: publicKey.keyObject, dsaEncoding: 'ieee-p1363' }, p1363);
+  if (signature.byteLength !== P1363_SIGNATURE_BYTES) return false;
+  return nodeVerify('sha256', data, { key: publicKey.keyObject, dsaEncoding: 'ieee-p1363' }, signature);
 }
 
 /** Throws CRYPTO_SIGNATURE_MALFORMED or CRYPTO_SIGNATURE_INVALID unless the signature verifies. */
@@ -92,11 +91,11 @@ export function verifySignature(
   signature: Uint8Array,
   encoding: SignatureEncoding,
 ): void {
-  const p1363 = encoding === 'der' ? derToP1363(signature) : signature;
-  if (p1363.byteLength !== P1363_SIGNATURE_BYTES) {
+  if (encoding === 'der') derToP1363(signature);
+  else if (signature.byteLength !== P1363_SIGNATURE_BYTES) {
     throw new CryptoError('CRYPTO_SIGNATURE_MALFORMED', 'a P1363 ECDSA P-256 signature is 64 bytes');
   }
-  if (!isValidSignature(publicKey, data, p1363, 'p1363')) {
+  if (!isValidSignature(publicKey, data, signature, encoding)) {
     throw new CryptoError('CRYPTO_SIGNATURE_INVALID', 'signature does not verify');
   }
 }

@@ -104,6 +104,25 @@ export const ERROR_CATALOGUE = {
     summary:
       'A signature by a trusted key does not verify over the package (the package was altered or mis-signed).',
   },
+
+  // The orbis command-line tool.
+  CLI_FILE_UNREADABLE: { status: 400, summary: 'A file named on the command line cannot be read.' },
+  CLI_FILE_TOO_LARGE: {
+    status: 413,
+    summary: 'A file named on the command line is larger than its format allows.',
+  },
+  CLI_FILE_EXISTS: {
+    status: 409,
+    summary: 'The output file already exists or cannot be created; Orbis never overwrites keys or packages.',
+  },
+  CLI_KEY_INVALID: {
+    status: 400,
+    summary: 'A key file does not hold an ECDSA P-256 key of the kind the command needs.',
+  },
+  CLI_HEADER_INVALID: {
+    status: 400,
+    summary: 'An image-header file is not JSON or does not match the image-header schema.',
+  },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

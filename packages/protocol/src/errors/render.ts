@@ -3,6 +3,7 @@ import { ERROR_CATALOGUE } from './catalogue.ts';
 const AREA_TITLES: Record<string, string> = {
   CRYPTO: 'Keys, signatures and encodings (packages/crypto)',
   IMAGE: 'Image packages ([format](formats/image-package.md))',
+  CLI: 'The `orbis` command-line tool (exit status 1; the HTTP status is not used)',
 };
 
 /** The section a code is listed under: its area prefix, or "Requests" for the general codes. */

@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+const bin = new URL('./bin/orbis.ts', import.meta.url).pathname;
+let dir = '';
+
+function orbis(...args: string[]) {
+  const result = spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8' });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function errorCode(result: ReturnType<typeof orbis>): string | undefined {
+  return (JSON.parse(result.stdout) as { error?: { code: string } }).error?.code;
+}
+
+const header = {
+  kind: 'app',
+  tenantId: '7b1d9f42-6a3e-4c85-b0d2-19e4f7a6c3b8',
+  componentId: '0f3c5a9e-2d41-4b7a-9c1e-5a7d2b8e6f10',
+  imageId: 'c2a4e6f8-1b3d-4f5a-8c7e-9d0b1a2c3e4f',
+  name: 'blink',
+  version: '1.0.0',
+  securityVersion: 1,
+};
+
+describe('orbis keys and orbis image', () => {
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'orbis-cli-'));
+    writeFileSync(join(dir, 'header.json'), JSON.stringify(header));
+    writeFileSync(join(dir, 'app.js'), 'console.log("blink");\n');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('generates a key readable only by its owner, and never overwrites one', () => {
+    const made = orbis('keys', 'generate', '--out', 'dev.key', '--json');
+    assert.equal(made.status, 0, made.stderr);
+    assert.match((JSON.parse(made.stdout) as { keyId: string }).keyId, /^[0-9a-f]{64}$/);
+    assert.equal(statSync(join(dir, 'dev.key')).mode & 0o777, 0o600);
+    const before = readFileSync(join(dir, 'dev.key'));
+    assert.equal(errorCode(orbis('keys', 'generate', '--out', 'dev.key', '--json')), 'CLI_FILE_EXISTS');
+    assert.deepEqual(readFileSync(join(dir, 'dev.key')), before);
+  });
+
+  it('packs, inspects and verifies an image package', () => {
+    const packed = orbis(
+      'image',
+      'pack',
+      '--header',
+      'header.json',
+      '--payload',
+      'app.js',
+      '--key',
+      'dev.key',
+      '--out',
+      'app.oimg',
+    );
+    assert.equal(packed.status, 0, packed.stderr);
+    const inspected = JSON.parse(orbis('image', 'inspect', 'app.oimg', '--json').stdout) as Record<
+      string,
+      unknown
+    >;
+    assert.equal(inspected['name'], 'blink');
+    assert.equal(inspected['verified'], false);
+    const verified = orbis('image', 'verify', 'app.oimg', '--key', 'dev.key.pub', '--json');
+    assert.equal(verified.status, 0, verified.stderr);
+    assert.equal((JSON.parse(verified.stdout) as { verified: boolean }).verified, true);
+    const table = orbis('image', 'verify', 'app.oimg', '--key', 'dev.key.pub');
+    assert.match(table.stdout, /^field +value\n/);
+    assert.match(table.stdout, /verified +yes/);
+  });
+
+  it('refuses a package signed by a key that was not given, with its code and exit status 1', () => {
+    orbis('keys', 'generate', '--out', 'other.key');
+    const result = orbis('image', 'verify', 'app.oimg', '--key', 'other.key.pub', '--json');
+    assert.equal(result.status, 1);
+    assert.equal(errorCode(result), 'IMAGE_SIGNATURE_UNKNOWN_KEY');
+    const human = orbis('image', 'verify', 'app.oimg', '--key', 'other.key.pub');
+    assert.match(human.stderr, /^orbis: IMAGE_SIGNATURE_UNKNOWN_KEY: /);
+  });
+
+  it('refuses a tampered package', () => {
+    const bytes = readFileSync(join(dir, 'app.oimg'));
+    const payloadStart = 16 + bytes.readUInt32BE(8);
+    bytes[payloadStart] = (bytes[payloadStart] ?? 0) ^ 1;
+    writeFileSync(join(dir, 'tampered.oimg'), bytes);
+    assert.equal(
+      errorCode(orbis('image', 'verify', 'tampered.oimg', '--key', 'dev.key.pub', '--json')),
+      'IMAGE_SIGNATURE_INVALID',
+    );
+  });
+
+  it('explains bad input with a code instead of a stack trace', () => {
+    writeFileSync(join(dir, 'bad-header.json'), JSON.stringify({ ...header, kind: 'firmware' }));
+    const badHeader = orbis(
+      'image',
+      'pack',
+      '--header',
+      'bad-header.json',
+      '--payload',
+      'app.js',
+      '--key',
+      'dev.key',
+      '--out',
+      'x.oimg',
+      '--json',
+    );
+    assert.equal(errorCode(badHeader), 'CLI_HEADER_INVALID');
+    writeFileSync(join(dir, 'not-json.json'), '{kind');
+    const notJson = orbis(
+      'image',
+      'pack',
+      '--header',
+      'not-json.json',
+      '--payload',
+      'app.js',
+      '--key',
+      'dev.key',
+      '--out',
+      'x.oimg',
+      '--json',
+    );
+    assert.equal(errorCode(notJson), 'CLI_HEADER_INVALID');
+    assert.equal(
+      errorCode(orbis('image', 'verify', 'missing.oimg', '--key', 'dev.key.pub', '--json')),
+      'CLI_FILE_UNREADABLE',
+    );
+    assert.equal(
+      errorCode(orbis('image', 'verify', 'app.oimg', '--key', 'app.js', '--json')),
+      'CLI_KEY_INVALID',
+    );
+    const publicAsPrivate = orbis(
+      'image',
+      'pack',
+      '--header',
+      'header.json',
+      '--payload',
+      'app.js',
+      '--key',
+      'dev.key.pub',
+      '--out',
+      'x.oimg',
+      '--json',
+    );
+    assert.equal(errorCode(publicAsPrivate), 'CLI_KEY_INVALID');
+    assert.equal(errorCode(orbis('image', 'inspect', 'app.js', '--json')), 'IMAGE_MAGIC_INVALID');
+    for (const result of [badHeader, notJson, publicAsPrivate])
+      assert.doesNotMatch(result.stdout + result.stderr, /\n\s+at /);
+  });
+
+  it('answers an unknown command with usage and a non-zero status', () => {
+    const result = orbis('image', 'bogus');
+    assert.notEqual(result.status, 0);
+    assert.match(result.stderr, /unknown command 'bogus'/);
+  });
+});
+
+describe('orbis start', () => {
+  it('says which parts are built, for people and as JSON', () => {
+    dir = tmpdir();
+    const table = orbis('start');
+    assert.equal(table.status, 0);
+    assert.match(table.stdout, /image packages +built/);
+    const parts = (JSON.parse(orbis('start', '--json').stdout) as { parts: { state: string }[] }).parts;
+    assert.ok(parts.some((part) => part.state === 'built'));
+  });
+});

@@ -1,0 +1,55 @@
+import { Command } from '@commander-js/extra-typings';
+import type { Output } from './output.ts';
+
+/**
+ * The `orbis` command tree. Each command is a plain async function in commands/, loaded only
+ * when it runs so `orbis --help` stays fast.
+ */
+export function createProgram(out: Output): Command {
+  const program = new Command('orbis')
+    .description('Orbis: build, sign and run highly secure connected devices')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('start')
+    .description('start Orbis (for now: show which parts are built and how to try them)')
+    .option('--json', 'machine-readable output', false)
+    .action(async (options) => (await import('./commands/status.ts')).statusCommand(options, out));
+
+  const keys = program.command('keys').description('signing keys for developers');
+  keys
+    .command('generate')
+    .description('create a P-256 signing key (PKCS#8 PEM, mode 0600) and KEY.pub beside it')
+    .requiredOption('--out <file>', 'where to write the private key')
+    .option('--json', 'machine-readable output', false)
+    .action(async (options) => (await import('./commands/keys.ts')).generateKeyCommand(options, out));
+
+  const image = program.command('image').description('image packages (docs/formats/image-package.md)');
+  image
+    .command('pack')
+    .description('sign a payload and its header into an image package')
+    .requiredOption('--header <file>', 'image header, JSON (kind, componentId, imageId, name, version, ...)')
+    .requiredOption('--payload <file>', 'the image payload')
+    .requiredOption('--key <file...>', 'signing key(s), PKCS#8 PEM')
+    .requiredOption('--out <file>', 'where to write the package (never overwritten)')
+    .option('--json', 'machine-readable output', false)
+    .action(async (options) => (await import('./commands/image.ts')).packCommand(options, out));
+  image
+    .command('inspect')
+    .description('show what a package says, after a strict structural check (no signature trusted)')
+    .argument('<file>', 'image package')
+    .option('--json', 'machine-readable output', false)
+    .action(async (file, options) =>
+      (await import('./commands/image.ts')).inspectCommand(file, options, out),
+    );
+  image
+    .command('verify')
+    .description('check a package strictly and require every signature to be by one of the given keys')
+    .argument('<file>', 'image package')
+    .requiredOption('--key <file...>', 'trusted public key(s), PEM or DER')
+    .option('--json', 'machine-readable output', false)
+    .action(async (file, options) => (await import('./commands/image.ts')).verifyCommand(file, options, out));
+
+  return program;
+}
