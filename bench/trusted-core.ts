@@ -6,22 +6,14 @@ import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto'
 import { availableParallelism, cpus } from 'node:os';
 import { packImage } from '@orbis/ca';
 import { canonicalizeJson, createSoftwareSigner, parsePublicKeySpki } from '@orbis/crypto';
-import type { ImageHeader } from '@orbis/protocol';
+import { sampleAppHeader } from '@orbis/testkit';
 import { verifyImage } from '@orbis/verify';
 import { compare } from './measure.ts';
 
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const signer = createSoftwareSigner(privateKey);
 const spki = publicKey.export({ format: 'der', type: 'spki' });
-const header: ImageHeader = {
-  kind: 'app',
-  tenantId: '7b1d9f42-6a3e-4c85-b0d2-19e4f7a6c3b8',
-  componentId: '0f3c5a9e-2d41-4b7a-9c1e-5a7d2b8e6f10',
-  imageId: 'c2a4e6f8-1b3d-4f5a-8c7e-9d0b1a2c3e4f',
-  name: 'blink',
-  version: '1.0.0',
-  securityVersion: 1,
-};
+const header = sampleAppHeader;
 
 async function imageCases(payloadBytes: number, label: string) {
   const payload = new Uint8Array(payloadBytes).fill(0x5a);

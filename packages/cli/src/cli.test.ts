@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { sampleAppHeader as header } from '@orbis/testkit';
 
 const bin = new URL('./bin/orbis.ts', import.meta.url).pathname;
 let dir = '';
@@ -13,19 +14,26 @@ function orbis(...args: string[]) {
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** `orbis image pack` of app.js with the given header and key files. */
+function pack(headerFile: string, keyFile: string, out: string, ...flags: string[]) {
+  return orbis(
+    'image',
+    'pack',
+    '--header',
+    headerFile,
+    '--payload',
+    'app.js',
+    '--key',
+    keyFile,
+    '--out',
+    out,
+    ...flags,
+  );
+}
+
 function errorCode(result: ReturnType<typeof orbis>): string | undefined {
   return (JSON.parse(result.stdout) as { error?: { code: string } }).error?.code;
 }
-
-const header = {
-  kind: 'app',
-  tenantId: '7b1d9f42-6a3e-4c85-b0d2-19e4f7a6c3b8',
-  componentId: '0f3c5a9e-2d41-4b7a-9c1e-5a7d2b8e6f10',
-  imageId: 'c2a4e6f8-1b3d-4f5a-8c7e-9d0b1a2c3e4f',
-  name: 'blink',
-  version: '1.0.0',
-  securityVersion: 1,
-};
 
 describe('orbis keys and orbis image', () => {
   before(() => {
@@ -46,18 +54,7 @@ describe('orbis keys and orbis image', () => {
   });
 
   it('packs, inspects and verifies an image package', () => {
-    const packed = orbis(
-      'image',
-      'pack',
-      '--header',
-      'header.json',
-      '--payload',
-      'app.js',
-      '--key',
-      'dev.key',
-      '--out',
-      'app.oimg',
-    );
+    const packed = pack('header.json', 'dev.key', 'app.oimg');
     assert.equal(packed.status, 0, packed.stderr);
     const inspected = JSON.parse(orbis('image', 'inspect', 'app.oimg', '--json').stdout) as Record<
       string,
@@ -95,34 +92,10 @@ describe('orbis keys and orbis image', () => {
 
   it('explains bad input with a code instead of a stack trace', () => {
     writeFileSync(join(dir, 'bad-header.json'), JSON.stringify({ ...header, kind: 'firmware' }));
-    const badHeader = orbis(
-      'image',
-      'pack',
-      '--header',
-      'bad-header.json',
-      '--payload',
-      'app.js',
-      '--key',
-      'dev.key',
-      '--out',
-      'x.oimg',
-      '--json',
-    );
+    const badHeader = pack('bad-header.json', 'dev.key', 'x.oimg', '--json');
     assert.equal(errorCode(badHeader), 'CLI_HEADER_INVALID');
     writeFileSync(join(dir, 'not-json.json'), '{kind');
-    const notJson = orbis(
-      'image',
-      'pack',
-      '--header',
-      'not-json.json',
-      '--payload',
-      'app.js',
-      '--key',
-      'dev.key',
-      '--out',
-      'x.oimg',
-      '--json',
-    );
+    const notJson = pack('not-json.json', 'dev.key', 'x.oimg', '--json');
     assert.equal(errorCode(notJson), 'CLI_HEADER_INVALID');
     assert.equal(
       errorCode(orbis('image', 'verify', 'missing.oimg', '--key', 'dev.key.pub', '--json')),
@@ -132,19 +105,7 @@ describe('orbis keys and orbis image', () => {
       errorCode(orbis('image', 'verify', 'app.oimg', '--key', 'app.js', '--json')),
       'CLI_KEY_INVALID',
     );
-    const publicAsPrivate = orbis(
-      'image',
-      'pack',
-      '--header',
-      'header.json',
-      '--payload',
-      'app.js',
-      '--key',
-      'dev.key.pub',
-      '--out',
-      'x.oimg',
-      '--json',
-    );
+    const publicAsPrivate = pack('header.json', 'dev.key.pub', 'x.oimg', '--json');
     assert.equal(errorCode(publicAsPrivate), 'CLI_KEY_INVALID');
     assert.equal(errorCode(orbis('image', 'inspect', 'app.js', '--json')), 'IMAGE_MAGIC_INVALID');
     for (const result of [badHeader, notJson, publicAsPrivate])

@@ -1,5 +1,6 @@
 export * from './errors/catalogue.ts';
 export * from './errors/envelope.ts';
+export * from './errors/orbis-error.ts';
 export * from './limits.ts';
 export * from './ids.ts';
 export * from './image-header.ts';

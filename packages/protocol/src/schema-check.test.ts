@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { sampleOsHeader } from '@orbis/testkit';
 import { ImageHeader } from './image-header.ts';
 import { MAX_IMAGE_HEADER_BYTES } from './limits.ts';
 import { compileSchemaCheck } from './schema-check.ts';
@@ -8,14 +9,7 @@ describe('compileSchemaCheck', () => {
   const header = compileSchemaCheck(ImageHeader);
 
   it('says where a value breaks the schema, and nothing for a valid one', () => {
-    const valid = {
-      kind: 'os',
-      componentId: '5d6e7f80-9a1b-4c2d-8e3f-4a5b6c7d8e9f',
-      imageId: '1a2b3c4d-5e6f-4a1b-9c2d-3e4f5a6b7c8d',
-      name: 'Orbis OS',
-      version: '26.11.0',
-      securityVersion: 3,
-    };
+    const valid = sampleOsHeader;
     assert.equal(header.check(valid), true);
     assert.equal(header.describe(valid), '');
     assert.equal(header.check({ ...valid, securityVersion: 'three' }), false);

@@ -1,1 +1,2 @@
 export { openssl, opensslVerifies } from './openssl.ts';
+export { SAMPLE_TENANT_ID, sampleAppHeader, sampleOsHeader } from './samples.ts';

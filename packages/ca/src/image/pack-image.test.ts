@@ -2,18 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { generateSoftwareSigner } from '@orbis/crypto';
 import { MAX_IMAGE_PAYLOAD_BYTES, type ImageHeader } from '@orbis/protocol';
-import { opensslVerifies } from '@orbis/testkit';
+import { opensslVerifies, sampleOsHeader } from '@orbis/testkit';
 import { parseImage, verifyImage } from '@orbis/verify';
 import { packImage } from './pack-image.ts';
 
-const header: ImageHeader = {
-  kind: 'os',
-  componentId: '5d6e7f80-9a1b-4c2d-8e3f-4a5b6c7d8e9f',
-  imageId: '1a2b3c4d-5e6f-4a1b-9c2d-3e4f5a6b7c8d',
-  name: 'Orbis OS',
-  version: '26.11.0',
-  securityVersion: 3,
-};
+const header = sampleOsHeader;
 const payload = new Uint8Array(4096).map((_, index) => index & 0xff);
 
 describe('packImage', () => {

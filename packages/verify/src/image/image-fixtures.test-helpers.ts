@@ -1,5 +1,4 @@
 import { generateSoftwareSigner, type Signer } from '@orbis/crypto';
-import type { ImageHeader } from '@orbis/protocol';
 
 /**
  * An encoder written from docs/formats/image-package.md, independent of packImage, so tests can
@@ -52,15 +51,7 @@ export async function encodePackage(raw: RawPackage, signers: readonly Signer[])
   return Buffer.concat([signed, encodeSignatures(signatures)]);
 }
 
-export const sampleHeader: ImageHeader = {
-  kind: 'app',
-  tenantId: '7b1d9f42-6a3e-4c85-b0d2-19e4f7a6c3b8',
-  componentId: '0f3c5a9e-2d41-4b7a-9c1e-5a7d2b8e6f10',
-  imageId: 'c2a4e6f8-1b3d-4f5a-8c7e-9d0b1a2c3e4f',
-  name: 'blink',
-  version: '1.0.0',
-  securityVersion: 1,
-};
+export { sampleAppHeader as sampleHeader } from '@orbis/testkit';
 
 export function newSigner(): Signer {
   return generateSoftwareSigner().signer;
