@@ -8,3 +8,4 @@ export * from './image-package.ts';
 export * from './app-manifest.ts';
 export * from './attestation.ts';
 export * from './schema-check.ts';
+export * from './certificate-profile.ts';

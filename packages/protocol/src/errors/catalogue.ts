@@ -105,6 +105,10 @@ export const ERROR_CATALOGUE = {
       'A signature by a trusted key does not verify over the package (the package was altered or mis-signed).',
   },
 
+  // packages/ca: certificate issuance (CA_* codes).
+
+  // packages/verify: attestation evidence (ATTESTATION_*) and certificates (CERT_*).
+
   // The orbis command-line tool.
   CLI_FILE_UNREADABLE: { status: 400, summary: 'A file named on the command line cannot be read.' },
   CLI_FILE_TOO_LARGE: {
