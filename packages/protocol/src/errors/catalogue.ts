@@ -6,7 +6,7 @@
 
 export interface ErrorCatalogueEntry {
   /** The HTTP status the service's error handler answers with. */
-  readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 500 | 503;
+  readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503;
   /** One sentence for the catalogue: what went wrong, from the caller's side. */
   readonly summary: string;
 }
@@ -19,6 +19,10 @@ export const ERROR_CATALOGUE = {
       'The request body or parameters do not match the schema: a missing or unknown field, or a wrong type.',
   },
   REQUEST_TOO_LARGE: { status: 413, summary: 'The request body is larger than the route allows.' },
+  REQUEST_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    summary: 'The request body is not in a media type the route accepts.',
+  },
   NOT_FOUND: { status: 404, summary: 'No such resource, or not one the caller may see.' },
   INTERNAL: {
     status: 500,
@@ -105,7 +109,111 @@ export const ERROR_CATALOGUE = {
       'A signature by a trusted key does not verify over the package (the package was altered or mis-signed).',
   },
 
+  // The service: people and access.
+  AUTH_REQUIRED: {
+    status: 401,
+    summary: 'The request carries no valid bearer token (missing, malformed, expired or revoked).',
+  },
+  AUTH_LOGIN_FAILED: { status: 401, summary: 'The email address and password do not match an account.' },
+  AUTH_FORBIDDEN: {
+    status: 403,
+    summary: 'The caller is authenticated but its role in this tenant does not allow this action.',
+  },
+  AUTH_PASSWORD_TOO_WEAK: {
+    status: 400,
+    summary: 'The new password is shorter than 12 characters or longer than 1,024 bytes.',
+  },
+  AUTH_SETUP_UNAVAILABLE: {
+    status: 409,
+    summary:
+      'First-time setup is finished or the setup token is wrong; create further users as an administrator.',
+  },
+
+  // The service: key custody.
+  KEYSTORE_NAME_INVALID: {
+    status: 400,
+    summary: 'A key name is not lowercase words and digits joined by hyphens or dots.',
+  },
+  KEYSTORE_KEY_NOT_FOUND: {
+    status: 404,
+    summary: 'The KeyStore holds no key of that name and kind (it may have been taken offline).',
+  },
+  KEYSTORE_KEY_EXISTS: {
+    status: 409,
+    summary: 'The KeyStore already holds a key of that name; keys are never overwritten.',
+  },
+  KEYSTORE_MASTER_KEY_INVALID: {
+    status: 500,
+    summary: 'The configured master key is not 32 bytes of base64url.',
+  },
+  KEYSTORE_DECRYPT_FAILED: {
+    status: 500,
+    summary: 'A key file does not decrypt: the master key is wrong, or the file was altered or swapped.',
+  },
+
   // packages/ca: certificate issuance (CA_* codes).
+  CA_DEVICE_ID_INVALID: {
+    status: 400,
+    summary: 'The device ID for a certificate is not exactly 64 lowercase hexadecimal characters.',
+  },
+  CA_ASSIGNMENT_INVALID: {
+    status: 400,
+    summary: 'The tenant, product or group ID for a certificate is not a lowercase UUID.',
+  },
+  CA_RESULT_CLASS_INVALID: {
+    status: 400,
+    summary: 'The attestation result class is not one of trusted, development or update-only.',
+  },
+  CA_RESULT_CLASS_NOT_ALLOWED: {
+    status: 403,
+    summary:
+      'This CA does not issue certificates of that class: tenant CAs issue trusted and development certificates, the update CA only update-only ones.',
+  },
+  CA_TENANT_MISMATCH: {
+    status: 403,
+    summary: "A tenant CA was asked to certify a device of another tenant; a tenant CA certifies only its own tenant's devices.",
+  },
+  CA_CERTIFICATE_KEY_INVALID: {
+    status: 400,
+    summary:
+      "The key to certify is not a parsed P-256 public key, or it is the device's identity key, which never goes into a certificate.",
+  },
+  CA_VALIDITY_INVALID: {
+    status: 400,
+    summary:
+      'The validity period is not a pair of whole-millisecond timestamps with notAfter after notBefore, runs longer than the profile allows, or ends outside the validity of the issuing CA.',
+  },
+  CA_PATH_LENGTH_INVALID: {
+    status: 400,
+    summary: 'A CA certificate was asked for with a path length other than 0, 1 or 2.',
+  },
+  CA_ISSUER_INVALID: {
+    status: 500,
+    summary:
+      'The issuing CA certificate was not produced by createCaCertificate or parseCaCertificate, or the issuer options name no valid scope.',
+  },
+  CA_CERTIFICATE_INVALID: {
+    status: 500,
+    summary:
+      'A stored CA certificate is not a self-signed ECDSA P-256 CA certificate of the Orbis profile (malformed DER, missing or wrong extensions, or a bad self-signature).',
+  },
+  CA_SIGNER_MISMATCH: {
+    status: 500,
+    summary: "The signing key handle given to the CA is not the key in the CA certificate.",
+  },
+  CA_SIGNER_FAILED: {
+    status: 500,
+    summary: 'The signing key handle failed to sign, or returned something other than a strict DER ECDSA P-256 signature.',
+  },
+  CA_RANDOM_INVALID: {
+    status: 500,
+    summary: 'The injected random source returned a different number of bytes than asked for.',
+  },
+  CA_ENCODING_INVALID: {
+    status: 500,
+    summary:
+      'The DER writer was asked to encode a value its type cannot hold (a malformed OID, a character outside the string type, a time outside years 0000 to 9999).',
+  },
 
   // packages/verify: attestation evidence (ATTESTATION_*) and certificates (CERT_*).
 
