@@ -44,6 +44,9 @@ export function createServer(options: CreateServerOptions): FastifyInstance {
       ? Fastify({ ...serverOptions, https: options.https } as FastifyServerOptions)
       : Fastify(serverOptions)
   ) as FastifyInstance;
+  // JSON only, unless a route adds a parser of its own (image uploads): a text/plain body would
+  // otherwise reach schema validation as a string.
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
   app.addHook('onSend', async (request, reply) => {

@@ -22,7 +22,11 @@ function classify(error: FastifyError | OrbisError): { code: ErrorCode; message:
   return { code: 'INTERNAL', message: 'unexpected failure; quote the request ID when reporting it' };
 }
 
-export function handleError(error: FastifyError | OrbisError, request: FastifyRequest, reply: FastifyReply): void {
+export function handleError(
+  error: FastifyError | OrbisError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
   const { code, message } = classify(error);
   const status = ERROR_CATALOGUE[code].status;
   if (status >= 500) request.log.error({ err: error }, 'request failed');
