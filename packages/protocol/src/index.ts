@@ -9,3 +9,4 @@ export * from './app-manifest.ts';
 export * from './attestation.ts';
 export * from './schema-check.ts';
 export * from './certificate-profile.ts';
+export * from './registry.ts';

@@ -151,6 +151,21 @@ export const ERROR_CATALOGUE = {
     summary: 'A key file does not decrypt: the master key is wrong, or the file was altered or swapped.',
   },
 
+  // The manufacturing registry (signed device lists).
+  REGISTRY_LIST_INVALID: {
+    status: 400,
+    summary: 'A device list does not match the signed device-list schema.',
+  },
+  REGISTRY_LIST_SIGNATURE_INVALID: {
+    status: 403,
+    summary: "A device list's signature does not verify with its manufacturer's registered key.",
+  },
+  REGISTRY_LIST_ENTRY_INVALID: {
+    status: 400,
+    summary:
+      'A listed identity key is not a canonical P-256 key, its device ID is not the SHA-256 of that key, or a device is listed twice.',
+  },
+
   // packages/ca: certificate issuance (CA_* codes).
   CA_DEVICE_ID_INVALID: {
     status: 400,
@@ -171,7 +186,8 @@ export const ERROR_CATALOGUE = {
   },
   CA_TENANT_MISMATCH: {
     status: 403,
-    summary: "A tenant CA was asked to certify a device of another tenant; a tenant CA certifies only its own tenant's devices.",
+    summary:
+      "A tenant CA was asked to certify a device of another tenant; a tenant CA certifies only its own tenant's devices.",
   },
   CA_CERTIFICATE_KEY_INVALID: {
     status: 400,
@@ -199,11 +215,12 @@ export const ERROR_CATALOGUE = {
   },
   CA_SIGNER_MISMATCH: {
     status: 500,
-    summary: "The signing key handle given to the CA is not the key in the CA certificate.",
+    summary: 'The signing key handle given to the CA is not the key in the CA certificate.',
   },
   CA_SIGNER_FAILED: {
     status: 500,
-    summary: 'The signing key handle failed to sign, or returned something other than a strict DER ECDSA P-256 signature.',
+    summary:
+      'The signing key handle failed to sign, or returned something other than a strict DER ECDSA P-256 signature.',
   },
   CA_RANDOM_INVALID: {
     status: 500,
@@ -216,6 +233,109 @@ export const ERROR_CATALOGUE = {
   },
 
   // packages/verify: attestation evidence (ATTESTATION_*) and certificates (CERT_*).
+
+  // The service: storage (DB_*), tenants, users, tokens, the manufacturing registry, claiming
+  // and the audit log.
+  DB_URL_INVALID: {
+    status: 500,
+    summary:
+      'The configured database URL is neither a postgres:// or postgresql:// URL nor a SQLite file path.',
+  },
+  DB_UNAVAILABLE: {
+    status: 503,
+    summary: 'The database cannot be reached or opened, or has been closed; retry later.',
+  },
+  DB_BUSY: {
+    status: 503,
+    summary:
+      'The database stayed locked by another writer past the busy timeout, or a transaction lost a serialization conflict; retry.',
+  },
+  DB_MIGRATION_FAILED: {
+    status: 500,
+    summary:
+      'The database schema could not be brought up to date, or it holds migrations this version of Orbis does not know (a newer version opened it).',
+  },
+  DB_CONSTRAINT_VIOLATION: {
+    status: 409,
+    summary: 'A write conflicts with stored data in a way no more specific code describes.',
+  },
+  DB_INTEGER_OUT_OF_RANGE: {
+    status: 500,
+    summary: 'The database returned an integer too large to be represented exactly in JavaScript.',
+  },
+  DB_QUERY_FAILED: {
+    status: 500,
+    summary: 'A database query failed unexpectedly; the detail is only in the service log.',
+  },
+  TENANT_EXISTS: { status: 409, summary: 'A tenant with that ID already exists.' },
+  TENANT_NOT_FOUND: { status: 404, summary: 'No tenant has that ID.' },
+  USER_EMAIL_EXISTS: {
+    status: 409,
+    summary: 'A user with that email address (compared case-insensitively) already exists.',
+  },
+  USER_EXISTS: { status: 409, summary: 'A user with that ID already exists.' },
+  USER_NOT_FOUND: { status: 404, summary: 'No user has that ID or email address.' },
+  USER_MEMBERSHIP_EXISTS: {
+    status: 409,
+    summary: 'The user is already a member of the tenant; change the role instead.',
+  },
+  USER_MEMBERSHIP_NOT_FOUND: { status: 404, summary: 'The user is not a member of the tenant.' },
+  TOKEN_EXISTS: { status: 409, summary: 'A token with that ID or secret hash already exists.' },
+  REGISTRY_MANUFACTURER_EXISTS: {
+    status: 409,
+    summary: 'A manufacturer with that ID or name is already registered.',
+  },
+  REGISTRY_MANUFACTURER_NOT_FOUND: { status: 404, summary: 'No manufacturer has that ID.' },
+  REGISTRY_DEVICE_ID_MISMATCH: {
+    status: 400,
+    summary:
+      'A device ID in a registration list is not the SHA-256 of the identity key listed with it (as 64 lowercase hexadecimal characters).',
+  },
+  REGISTRY_DEVICE_EXISTS: {
+    status: 409,
+    summary:
+      'A device in the list is already registered, or is listed twice; no device of the list was registered.',
+  },
+  REGISTRY_KEY_ALREADY_REGISTERED: {
+    status: 409,
+    summary:
+      'An identity key in the list is already registered under another device ID; no device of the list was registered.',
+  },
+  REGISTRY_BATCH_TOO_LARGE: {
+    status: 413,
+    summary: 'A registration or claim list names more devices than one request may.',
+  },
+  REGISTRY_DEVICE_NOT_FOUND: {
+    status: 404,
+    summary: 'No device with that ID is claimed by the tenant.',
+  },
+  CLAIM_DEVICE_NOT_REGISTERED: {
+    status: 404,
+    summary: 'A device to claim is not in the manufacturing registry; no device of the list was claimed.',
+  },
+  CLAIM_DEVICE_ALREADY_CLAIMED: {
+    status: 409,
+    summary:
+      'A device to claim has already been claimed (claims are permanent); no device of the list was claimed.',
+  },
+  AUDIT_EVENT_INVALID: {
+    status: 500,
+    summary:
+      'An audit event could not be recorded: its details are not JSON that RFC 8785 can canonicalize, or it is larger than the limit.',
+  },
+  AUDIT_APPEND_CONFLICT: {
+    status: 503,
+    summary: 'Another writer took the next audit sequence number at the same time; retry.',
+  },
+  AUDIT_HEAD_EXISTS: {
+    status: 409,
+    summary: 'A signed head for that chain and sequence number already exists.',
+  },
+  AUDIT_HEAD_MISMATCH: {
+    status: 409,
+    summary:
+      'A signed audit head names a sequence number the chain does not have, or a hash other than the chain has there.',
+  },
 
   // The orbis command-line tool.
   CLI_FILE_UNREADABLE: { status: 400, summary: 'A file named on the command line cannot be read.' },
