@@ -8,3 +8,15 @@ export {
   type VerifiedDevice,
   type VerifiedDeviceList,
 } from './registry/verify-device-list.ts';
+export { checkDeviceCapability, type CapabilityContext } from './appraisal/device-capability.ts';
+export {
+  appraiseEvidence,
+  type AppraisalCode,
+  type AppraisalFinding,
+  type AppraisalOutcome,
+  type AppraisalPolicy,
+  type AppraisalResult,
+  type DeviceRecord,
+  type ReferenceAppImage,
+  type ReferenceMeasurement,
+} from './appraisal/appraise.ts';

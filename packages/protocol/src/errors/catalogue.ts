@@ -233,6 +233,129 @@ export const ERROR_CATALOGUE = {
   },
 
   // packages/verify: attestation evidence (ATTESTATION_*) and certificates (CERT_*).
+  ATTESTATION_EVIDENCE_TOO_LARGE: {
+    status: 413,
+    summary: 'The attestation evidence is larger than MAX_EVIDENCE_BYTES; it was refused before parsing.',
+  },
+  ATTESTATION_EVIDENCE_MALFORMED: {
+    status: 400,
+    summary:
+      'The evidence is not a compact JWS: not three segments of strict base64url, or a signature that is not 64 bytes.',
+  },
+  ATTESTATION_HEADER_INVALID: {
+    status: 400,
+    summary:
+      'The evidence header is not exactly {"alg":"ES256","typ":"eat+jwt"}: another algorithm (including "none"), another type, or any other member such as crit, jwk, jku, x5u or kid.',
+  },
+  ATTESTATION_SIGNATURE_INVALID: {
+    status: 403,
+    summary: "The evidence signature does not verify with the device's registered identity key.",
+  },
+  ATTESTATION_CLAIMS_INVALID: {
+    status: 400,
+    summary: 'The evidence payload is not a JSON object that matches the attestation-claims schema.',
+  },
+  ATTESTATION_PROFILE_UNSUPPORTED: {
+    status: 400,
+    summary: 'The evidence names an eat_profile other than the Orbis profile this service reads.',
+  },
+  ATTESTATION_UEID_MISMATCH: {
+    status: 403,
+    summary: "The evidence ueid does not name the device whose identity key signed it.",
+  },
+  ATTESTATION_NONCE_MISMATCH: {
+    status: 403,
+    summary: 'The evidence eat_nonce is not the nonce this attestation was issued.',
+  },
+  ATTESTATION_IAT_OUT_OF_RANGE: {
+    status: 403,
+    summary: "The evidence iat is further from the service's time than the allowed clock skew.",
+  },
+  ATTESTATION_CNF_INVALID: {
+    status: 400,
+    summary:
+      'The certificate key in cnf.jwk is not a strict P-256 public JWK, or it is the identity key itself.',
+  },
+  ATTESTATION_NONCE_MALFORMED: {
+    status: 400,
+    summary: 'The nonce is not 51 characters of strict base64url (time, random and MAC, 38 bytes).',
+  },
+  ATTESTATION_NONCE_INVALID: {
+    status: 403,
+    summary: 'The nonce was not issued by this service for this device (its MAC does not verify).',
+  },
+  ATTESTATION_NONCE_EXPIRED: {
+    status: 403,
+    summary: 'The nonce is older than its lifetime, or dated in the future; ask for a new challenge.',
+  },
+  ATTESTATION_NONCE_REPLAYED: {
+    status: 403,
+    summary: 'The nonce has already been used; each nonce is good for one attestation.',
+  },
+  ATTESTATION_NONCE_KEY_INVALID: {
+    status: 500,
+    summary: 'The nonce HMAC key is not a secret key of at least 32 bytes (a service configuration error).',
+  },
+  CERT_TOO_LARGE: {
+    status: 413,
+    summary: 'A certificate is larger than MAX_CERTIFICATE_BYTES; it was refused before parsing.',
+  },
+  CERT_MALFORMED: {
+    status: 400,
+    summary:
+      'A certificate is not strict DER X.509: a bad length or tag, a truncation, trailing bytes, a non-minimal integer, a bad time, or a field RFC 5280 forbids.',
+  },
+  CERT_VERSION_UNSUPPORTED: { status: 400, summary: 'A certificate is not X.509 version 3.' },
+  CERT_UNSUPPORTED_ALGORITHM: {
+    status: 400,
+    summary: 'A certificate is signed with an algorithm other than ecdsa-with-SHA256 (without parameters).',
+  },
+  CERT_KEY_UNSUPPORTED: {
+    status: 400,
+    summary: "A certificate's subject public key is not a canonically encoded ECDSA P-256 key.",
+  },
+  CERT_EXTENSION_INVALID: {
+    status: 400,
+    summary:
+      'A certificate extension is duplicated, cannot be decoded, or is marked critical where RFC 5280 forbids it.',
+  },
+  CERT_EXTENSION_UNKNOWN_CRITICAL: {
+    status: 400,
+    summary: 'A certificate carries a critical extension that Orbis does not process, so it must be refused.',
+  },
+  CERT_CHAIN_INVALID: {
+    status: 400,
+    summary: 'The presented certificate chain is empty or longer than MAX_CERTIFICATE_CHAIN_LENGTH.',
+  },
+  CERT_UNKNOWN_ISSUER: {
+    status: 401,
+    summary:
+      "The certificate was not issued directly by one of the trust anchors of the tenant it names (other certificates in the chain are never used as intermediates).",
+  },
+  CERT_SIGNATURE_INVALID: {
+    status: 401,
+    summary: "The certificate names a trust anchor as its issuer, but the anchor's signature does not verify.",
+  },
+  CERT_EXPIRED: { status: 401, summary: 'The certificate, or the anchor that issued it, is past its notAfter.' },
+  CERT_NOT_YET_VALID: {
+    status: 401,
+    summary: 'The certificate, or the anchor that issued it, is before its notBefore.',
+  },
+  CERT_PROFILE_INVALID: {
+    status: 401,
+    summary:
+      'The certificate does not match the Orbis device-certificate profile (URI SAN, common name, key usage, extended key usage, policy, extensions), or is a CA certificate.',
+  },
+  CERT_CLASS_NOT_ALLOWED: {
+    status: 403,
+    summary:
+      'The certificate is valid, but its attestation result class (trusted, development, update-only) is not allowed here.',
+  },
+  CERT_ANCHOR_INVALID: {
+    status: 500,
+    summary:
+      'A configured trust anchor is not a CA certificate with keyCertSign and a subject key identifier (a service configuration error).',
+  },
 
   // The service: storage (DB_*), tenants, users, tokens, the manufacturing registry, claiming
   // and the audit log.
@@ -335,6 +458,32 @@ export const ERROR_CATALOGUE = {
     status: 409,
     summary:
       'A signed audit head names a sequence number the chain does not have, or a hash other than the chain has there.',
+  },
+
+  // packages/verify: appraisal of verified evidence against the device record and reference values.
+  APPRAISAL_DEVICE_UNCLAIMED: { status: 403, summary: 'The device is registered but no tenant has claimed it.' },
+  APPRAISAL_DEVICE_DISABLED: { status: 403, summary: 'The tenant disabled this device.' },
+  APPRAISAL_DEVICE_QUARANTINED: { status: 403, summary: 'An alert quarantined this device.' },
+  APPRAISAL_BOOTCOUNT_REGRESSED: {
+    status: 403,
+    summary: "The root of trust's boot counter went backwards: a cloned device or a reset root of trust.",
+  },
+  APPRAISAL_CLONE_DETECTED: { status: 403, summary: 'One boot count was reported with two different boot seeds: a cloned device.' },
+  APPRAISAL_MEASUREMENT_UNKNOWN: {
+    status: 403,
+    summary: 'A measured boot stage matches no registered OS release, or the boot log has no OS.',
+  },
+  APPRAISAL_APP_UNKNOWN: {
+    status: 403,
+    summary: "A measured app matches none of the tenant's images and the device holds no valid appDevelopment capability.",
+  },
+  APPRAISAL_DEBUG_UNAUTHORIZED: {
+    status: 403,
+    summary: 'The device reports debugging enabled but holds no valid appDevelopment capability.',
+  },
+  APPRAISAL_OS_OUTDATED: {
+    status: 403,
+    summary: "The OS security version is below the group's minimum; the device gets an update-only certificate.",
   },
 
   // The orbis command-line tool.
