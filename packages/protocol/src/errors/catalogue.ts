@@ -261,7 +261,7 @@ export const ERROR_CATALOGUE = {
   },
   ATTESTATION_UEID_MISMATCH: {
     status: 403,
-    summary: "The evidence ueid does not name the device whose identity key signed it.",
+    summary: 'The evidence ueid does not name the device whose identity key signed it.',
   },
   ATTESTATION_NONCE_MISMATCH: {
     status: 403,
@@ -330,13 +330,17 @@ export const ERROR_CATALOGUE = {
   CERT_UNKNOWN_ISSUER: {
     status: 401,
     summary:
-      "The certificate was not issued directly by one of the trust anchors of the tenant it names (other certificates in the chain are never used as intermediates).",
+      'The certificate was not issued directly by one of the trust anchors of the tenant it names (other certificates in the chain are never used as intermediates).',
   },
   CERT_SIGNATURE_INVALID: {
     status: 401,
-    summary: "The certificate names a trust anchor as its issuer, but the anchor's signature does not verify.",
+    summary:
+      "The certificate names a trust anchor as its issuer, but the anchor's signature does not verify.",
   },
-  CERT_EXPIRED: { status: 401, summary: 'The certificate, or the anchor that issued it, is past its notAfter.' },
+  CERT_EXPIRED: {
+    status: 401,
+    summary: 'The certificate, or the anchor that issued it, is past its notAfter.',
+  },
   CERT_NOT_YET_VALID: {
     status: 401,
     summary: 'The certificate, or the anchor that issued it, is before its notBefore.',
@@ -461,21 +465,28 @@ export const ERROR_CATALOGUE = {
   },
 
   // packages/verify: appraisal of verified evidence against the device record and reference values.
-  APPRAISAL_DEVICE_UNCLAIMED: { status: 403, summary: 'The device is registered but no tenant has claimed it.' },
+  APPRAISAL_DEVICE_UNCLAIMED: {
+    status: 403,
+    summary: 'The device is registered but no tenant has claimed it.',
+  },
   APPRAISAL_DEVICE_DISABLED: { status: 403, summary: 'The tenant disabled this device.' },
   APPRAISAL_DEVICE_QUARANTINED: { status: 403, summary: 'An alert quarantined this device.' },
   APPRAISAL_BOOTCOUNT_REGRESSED: {
     status: 403,
     summary: "The root of trust's boot counter went backwards: a cloned device or a reset root of trust.",
   },
-  APPRAISAL_CLONE_DETECTED: { status: 403, summary: 'One boot count was reported with two different boot seeds: a cloned device.' },
+  APPRAISAL_CLONE_DETECTED: {
+    status: 403,
+    summary: 'One boot count was reported with two different boot seeds: a cloned device.',
+  },
   APPRAISAL_MEASUREMENT_UNKNOWN: {
     status: 403,
     summary: 'A measured boot stage matches no registered OS release, or the boot log has no OS.',
   },
   APPRAISAL_APP_UNKNOWN: {
     status: 403,
-    summary: "A measured app matches none of the tenant's images and the device holds no valid appDevelopment capability.",
+    summary:
+      "A measured app matches none of the tenant's images and the device holds no valid appDevelopment capability.",
   },
   APPRAISAL_DEBUG_UNAUTHORIZED: {
     status: 403,
@@ -483,7 +494,8 @@ export const ERROR_CATALOGUE = {
   },
   APPRAISAL_OS_OUTDATED: {
     status: 403,
-    summary: "The OS security version is below the group's minimum; the device gets an update-only certificate.",
+    summary:
+      "The OS security version is below the group's minimum; the device gets an update-only certificate.",
   },
 
   // The orbis command-line tool.
