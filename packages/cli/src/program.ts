@@ -25,6 +25,39 @@ export function createProgram(out: Output): Command {
     .option('--json', 'machine-readable output', false)
     .action(async (options) => (await import('./commands/keys.ts')).generateKeyCommand(options, out));
 
+  const dataDir = [
+    '--data-dir <dir>',
+    'the service data directory (ORBIS_DATA_DIR)',
+    process.env['ORBIS_DATA_DIR'] ?? '.orbis',
+  ] as const;
+  keys
+    .command('list')
+    .description("list the service KeyStore's keys, marking those that should be offline")
+    .option(...dataDir)
+    .option('--json', 'machine-readable output', false)
+    .action(async (options) => (await import('./commands/key-store.ts')).listKeysCommand(options, out));
+  keys
+    .command('export')
+    .description('write a KeyStore signing key as PKCS#8 PEM (mode 0600), to move it to an HSM or offline')
+    .argument('<name>', 'key name, as `orbis keys list` shows it')
+    .requiredOption('--out <file>', 'where to write it (never overwritten)')
+    .option('--passphrase-file <file>', 'encrypt the export with the passphrase in this file')
+    .option(...dataDir)
+    .option('--json', 'machine-readable output', false)
+    .action(async (name, options) =>
+      (await import('./commands/key-store.ts')).exportKeyCommand(name, options, out),
+    );
+  keys
+    .command('remove')
+    .description('delete a key from the KeyStore (after exporting it): what takes a key offline')
+    .argument('<name>', 'key name')
+    .option('--confirm <name>', 'repeat the key name to confirm')
+    .option(...dataDir)
+    .option('--json', 'machine-readable output', false)
+    .action(async (name, options) =>
+      (await import('./commands/key-store.ts')).removeKeyCommand(name, options, out),
+    );
+
   const image = program.command('image').description('image packages (docs/formats/image-package.md)');
   image
     .command('pack')

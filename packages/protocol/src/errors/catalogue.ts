@@ -512,6 +512,10 @@ export const ERROR_CATALOGUE = {
     status: 400,
     summary: 'A key file does not hold an ECDSA P-256 key of the kind the command needs.',
   },
+  CLI_CONFIRMATION_REQUIRED: {
+    status: 400,
+    summary: 'The command cannot be undone and needs --confirm with the name of what it acts on.',
+  },
   CLI_HEADER_INVALID: {
     status: 400,
     summary: 'An image-header file is not JSON or does not match the image-header schema.',

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { encodeBase64Url } from '@orbis/crypto';
-import { loadMasterKey } from './master-key.ts';
+import { loadMasterKey, masterKeySourceFromEnv } from './master-key.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'orbis-master-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -59,5 +59,18 @@ describe('loadMasterKey', () => {
     assert.equal(first.origin, 'generated');
     assert.deepEqual(second.key, first.key);
     assert.equal(statSync(join(dir, 'master.key')).mode & 0o777, 0o600);
+  });
+});
+
+describe('masterKeySourceFromEnv', () => {
+  it('treats empty variables as unset', () => {
+    assert.deepEqual(
+      masterKeySourceFromEnv({ ORBIS_MASTER_KEY: '', ORBIS_MASTER_KEY_FILE: '/k' }, '/d', false),
+      {
+        masterKeyFile: '/k',
+        dataDir: '/d',
+        allowGenerated: false,
+      },
+    );
   });
 });

@@ -20,6 +20,22 @@ export interface MasterKeySource {
   readonly allowGenerated: boolean;
 }
 
+/** Where the master key comes from, as ORBIS_MASTER_KEY and ORBIS_MASTER_KEY_FILE say (empty is unset). */
+export function masterKeySourceFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  dataDir: string,
+  allowGenerated: boolean,
+): MasterKeySource {
+  const masterKey = env['ORBIS_MASTER_KEY'];
+  const masterKeyFile = env['ORBIS_MASTER_KEY_FILE'];
+  return {
+    ...(masterKey ? { masterKey } : {}),
+    ...(masterKeyFile ? { masterKeyFile } : {}),
+    dataDir,
+    allowGenerated,
+  };
+}
+
 export interface LoadedMasterKey {
   readonly key: Uint8Array;
   readonly origin: 'environment' | 'file' | 'generated';

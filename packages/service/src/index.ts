@@ -1,0 +1,9 @@
+export { parseConfig, ConfigError, type ServiceConfig } from './config.ts';
+export { ServiceError } from './errors.ts';
+export { FileKeyStore, MASTER_KEY_BYTES } from './keys/file-key-store.ts';
+export {
+  loadMasterKey,
+  masterKeySourceFromEnv,
+  type LoadedMasterKey,
+  type MasterKeySource,
+} from './keys/master-key.ts';
