@@ -39,6 +39,11 @@ export const DEVICE_CERTIFICATE_LIFETIME_SECONDS = 24 * 60 * 60;
 export const DEVICE_CERTIFICATE_BACKDATE_SECONDS = 5 * 60;
 /** Most certificates in a chain a device or relying party will build. */
 export const MAX_CERTIFICATE_CHAIN_LENGTH = 4;
+/**
+ * Largest DER certificate Orbis parses, in bytes. An Orbis device certificate is about 700
+ * bytes and a tenant CA under 500; the limit leaves room for longer names and policies.
+ */
+export const MAX_CERTIFICATE_BYTES = 4 * KIB;
 
 /** Default largest JSON request body on the HTTP API, in bytes. */
 export const MAX_API_BODY_BYTES = 1 * MIB;

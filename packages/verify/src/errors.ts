@@ -4,3 +4,13 @@ export type ImageErrorCode = ErrorCodeOf<'IMAGE'>;
 
 /** Why an image package was refused. */
 export class ImageError extends OrbisError<ImageErrorCode> {}
+
+export type AttestationErrorCode = ErrorCodeOf<'ATTESTATION'>;
+
+/** Why attestation evidence or an attestation nonce was refused. */
+export class AttestationError extends OrbisError<AttestationErrorCode> {}
+
+export type CertificateErrorCode = ErrorCodeOf<'CERT'>;
+
+/** Why a certificate or a certificate chain was refused. */
+export class CertificateError extends OrbisError<CertificateErrorCode> {}

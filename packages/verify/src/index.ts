@@ -1,4 +1,11 @@
-export { ImageError, type ImageErrorCode } from './errors.ts';
+export {
+  ImageError,
+  AttestationError,
+  CertificateError,
+  type ImageErrorCode,
+  type AttestationErrorCode,
+  type CertificateErrorCode,
+} from './errors.ts';
 export { parseImage, type ParsedImage, type ImageSignature } from './image/parse-image.ts';
 export { verifyImage, type VerifyImageOptions, type VerifiedImage } from './image/verify-image.ts';
 export {
@@ -20,3 +27,43 @@ export {
   type ReferenceAppImage,
   type ReferenceMeasurement,
 } from './appraisal/appraise.ts';
+export {
+  encodeNonce,
+  parseNonce,
+  computeNonceMac,
+  isValidNonceMac,
+  isNonceFresh,
+  createNonce,
+  verifyNonce,
+  NONCE_TIME_BYTES,
+  NONCE_RANDOM_BYTES,
+  NONCE_MAC_BYTES,
+  MAX_NONCE_TIME_MS,
+  MIN_NONCE_KEY_BYTES,
+  type AttestationNonce,
+  type CreateNonceOptions,
+  type VerifyNonceOptions,
+} from './attestation/nonce.ts';
+export { parseEvidenceJws, type EvidenceJws } from './attestation/evidence-jws.ts';
+export {
+  verifyEvidence,
+  ueidForDevice,
+  type VerifyEvidenceOptions,
+  type VerifiedEvidence,
+} from './attestation/verify-evidence.ts';
+export { parseCertificate, type ParsedCertificate } from './x509/parse-certificate.ts';
+export type { DistinguishedName, NameAttribute } from './x509/name.ts';
+export type { CertificateExtension } from './x509/extensions.ts';
+export {
+  KEY_USAGES,
+  type BasicConstraints,
+  type GroupAssignment,
+  type KeyUsage,
+  type SubjectAltName,
+} from './x509/extension-values.ts';
+export { assertTrustAnchor, assertWithinValidity, verifyIssuedByAnchor } from './x509/issued-by-anchor.ts';
+export {
+  verifyDeviceCertificateChain,
+  type VerifyDeviceCertificateChainOptions,
+  type VerifiedDeviceCertificate,
+} from './x509/verify-device-chain.ts';
