@@ -2,3 +2,34 @@ export { packImage, type PackImageOptions } from './image/pack-image.ts';
 export { OFFLINE_KEY_NAMES, KEY_NAME_PATTERN, type KeyStore, type KeyStoreEntry } from './key-store.ts';
 export { signDeviceList } from './registry/sign-device-list.ts';
 export { signDeviceCapability } from './capabilities/sign-device-capability.ts';
+export { CaError, type CaErrorCode } from './errors.ts';
+export { type CaCertificate, isCaCertificate } from './ca-certificate/ca-certificate.ts';
+export {
+  createCaCertificate,
+  type CreateCaCertificateOptions,
+} from './ca-certificate/create-ca-certificate.ts';
+export { parseCaCertificate, MAX_CA_CERTIFICATE_BYTES } from './ca-certificate/parse-ca-certificate.ts';
+export {
+  authorizeDeviceCertificate,
+  type AuthorizedDeviceCertificate,
+  type DeviceCertificateRequest,
+  type IssuerScope,
+} from './device-certificate/authorize.ts';
+export {
+  deviceCertificateTemplate,
+  type DeviceCertificateTemplate,
+} from './device-certificate/sign-options.ts';
+export {
+  createDeviceCertificateIssuer,
+  issueDeviceCertificate,
+  type DeviceCertificateIssuer,
+  type DeviceCertificateIssuerOptions,
+  type IssueDeviceCertificateOptions,
+  type IssuedDeviceCertificate,
+} from './device-certificate/issuer.ts';
+export {
+  EXTENDED_KEY_USAGES,
+  MAX_DEVICE_CERTIFICATE_VALIDITY_SECONDS,
+} from './device-certificate/profile.ts';
+export { SERIAL_NUMBER_BYTES } from './x509/serial.ts';
+export { KEY_IDENTIFIER_BYTES } from './x509/key-identifier.ts';

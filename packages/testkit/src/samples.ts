@@ -2,6 +2,11 @@ import type { AppImageHeader, PlatformImageHeader } from '@orbis/protocol';
 
 /** Fixed, valid IDs and headers for tests and benchmarks. */
 export const SAMPLE_TENANT_ID = '7b1d9f42-6a3e-4c85-b0d2-19e4f7a6c3b8';
+/** A second tenant, for isolation tests. */
+export const SAMPLE_OTHER_TENANT_ID = 'e3a1c5b7-9d2f-4e6a-8b0c-1d3f5a7c9e2b';
+/** A product and one of its device groups, for certificates' group assignment. */
+export const SAMPLE_PRODUCT_ID = '4c8e2a6f-0b3d-4f7a-9e1c-5b7d9f2a4c6e';
+export const SAMPLE_GROUP_ID = '9a7c5e3b-1f2d-4a6c-8e0b-2d4f6a8c0e1f';
 
 export const sampleAppHeader: AppImageHeader = {
   kind: 'app',
