@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,12 +120,40 @@ describe('orbis keys and orbis image', () => {
 });
 
 describe('orbis start', () => {
-  it('says which parts are built, for people and as JSON', () => {
-    dir = tmpdir();
-    const table = orbis('start');
-    assert.equal(table.status, 0);
-    assert.match(table.stdout, /image packages +built/);
-    const parts = (JSON.parse(orbis('start', '--json').stdout) as { parts: { state: string }[] }).parts;
-    assert.ok(parts.some((part) => part.state === 'built'));
+  it('starts the security service for a lab, prints its URL and setup token, and stops on SIGINT', async () => {
+    const lab = mkdtempSync(join(tmpdir(), 'orbis-start-'));
+    const child = spawn(process.execPath, [bin, 'start', '--json'], {
+      cwd: lab,
+      env: { ...process.env, ORBIS_API_PORT: '0', ORBIS_DEVICE_PORT: '0', ORBIS_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let stdout = '';
+      const summary = await new Promise<{ api: string; setupToken: string; parts: unknown[] }>(
+        (resolve, reject) => {
+          child.stdout.on('data', (chunk: Buffer) => {
+            stdout += chunk.toString();
+            try {
+              resolve(JSON.parse(stdout) as { api: string; setupToken: string; parts: unknown[] });
+            } catch {
+              // not all of it yet
+            }
+          });
+          child.once('exit', (code) =>
+            reject(new Error(`exited with ${String(code)} before printing: ${stdout}`)),
+          );
+        },
+      );
+      assert.match(summary.setupToken, /^orbis_setup_/);
+      assert.ok(summary.parts.length > 0);
+      const health = await fetch(`${summary.api}/readyz`);
+      assert.deepEqual(await health.json(), { status: 'ready' });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.kill('SIGINT');
+      assert.equal(await exited, 0);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(lab, { recursive: true, force: true });
+    }
   });
 });

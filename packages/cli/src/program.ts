@@ -13,9 +13,20 @@ export function createProgram(out: Output): Command {
 
   program
     .command('start')
-    .description('start Orbis (for now: show which parts are built and how to try them)')
-    .option('--json', 'machine-readable output', false)
-    .action(async (options) => (await import('./commands/status.ts')).statusCommand(options, out));
+    .description(
+      'start Orbis for a lab: the security service with embedded storage (see the table it prints)',
+    )
+    .option('--json', 'machine-readable summary', false)
+    .action(async (options) =>
+      (await import('./commands/start.ts')).startCommand({ ...options, lab: true }, out),
+    );
+  program
+    .command('serve')
+    .description('start the security service for production: configuration from ORBIS_* variables only')
+    .option('--json', 'machine-readable summary', false)
+    .action(async (options) =>
+      (await import('./commands/start.ts')).startCommand({ ...options, lab: false }, out),
+    );
 
   const keys = program.command('keys').description('signing keys for developers');
   keys

@@ -7,3 +7,5 @@ export {
   type LoadedMasterKey,
   type MasterKeySource,
 } from './keys/master-key.ts';
+export { buildApp, type AppDeps, type OrbisApp } from './app.ts';
+export { startService, type RunningService, type StartOptions } from './start.ts';

@@ -197,7 +197,7 @@ export const ERROR_CATALOGUE = {
   CA_VALIDITY_INVALID: {
     status: 400,
     summary:
-      'The validity period is not a pair of whole-millisecond timestamps with notAfter after notBefore, runs longer than the profile allows, or ends outside the validity of the issuing CA.',
+      'The validity period is not a pair of integer millisecond timestamps with notAfter at least a second after notBefore, runs longer than the profile allows, or ends outside the validity of the issuing CA.',
   },
   CA_PATH_LENGTH_INVALID: {
     status: 400,
@@ -358,7 +358,7 @@ export const ERROR_CATALOGUE = {
   CERT_ANCHOR_INVALID: {
     status: 500,
     summary:
-      'A configured trust anchor is not a CA certificate with keyCertSign and a subject key identifier (a service configuration error).',
+      'A configured trust anchor is not a self-issued CA certificate with critical basicConstraints, keyCertSign and its own subject key identifier (a service configuration error).',
   },
 
   // The service: storage (DB_*), tenants, users, tokens, the manufacturing registry, claiming
@@ -396,6 +396,10 @@ export const ERROR_CATALOGUE = {
   },
   TENANT_EXISTS: { status: 409, summary: 'A tenant with that ID already exists.' },
   TENANT_NOT_FOUND: { status: 404, summary: 'No tenant has that ID.' },
+  TENANT_LAST_ADMINISTRATOR: {
+    status: 409,
+    summary: 'The change would leave the tenant without an Administrator; add another one first.',
+  },
   USER_EMAIL_EXISTS: {
     status: 409,
     summary: 'A user with that email address (compared case-insensitively) already exists.',

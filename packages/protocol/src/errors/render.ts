@@ -3,6 +3,19 @@ import { ERROR_CATALOGUE } from './catalogue.ts';
 const AREA_TITLES: Record<string, string> = {
   CRYPTO: 'Keys, signatures and encodings (packages/crypto)',
   IMAGE: 'Image packages ([format](formats/image-package.md))',
+  AUTH: 'People and access',
+  TENANT: 'Tenants',
+  USER: 'Users and memberships',
+  TOKEN: 'API tokens',
+  KEYSTORE: 'Key custody',
+  DB: 'Storage',
+  AUDIT: 'Audit log',
+  REGISTRY: 'Manufacturing registry',
+  CLAIM: 'Claiming devices',
+  CA: 'Certificate authority (packages/ca)',
+  ATTESTATION: 'Attestation evidence and nonces (packages/verify)',
+  CERT: 'Certificates and chains (packages/verify)',
+  APPRAISAL: 'Appraisal of evidence (packages/verify)',
   CLI: 'The `orbis` command-line tool (exit status 1; the HTTP status is not used)',
 };
 

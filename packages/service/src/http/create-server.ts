@@ -30,7 +30,12 @@ export interface CreateServerOptions {
  */
 export function createServer(options: CreateServerOptions): FastifyInstance {
   const serverOptions: FastifyServerOptions = {
-    logger: { level: options.logLevel, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } },
+    // Logs go to standard error: standard output belongs to the CLI that may embed the service.
+    logger: {
+      level: options.logLevel,
+      redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
+      stream: process.stderr,
+    },
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     bodyLimit: MAX_API_BODY_BYTES,

@@ -1,0 +1,63 @@
+import { startService } from '@orbis/service';
+import { formatTable, printJson, type Output } from '../output.ts';
+
+/**
+ * `orbis start` (what `npm start` runs): the whole system for a lab on one machine. Today that
+ * is the security service's API with embedded storage; each issue that builds a part adds it
+ * here (device listener and a simulated fleet, the portal). `orbis serve` starts the service
+ * alone, for production, and refuses to generate a master key.
+ */
+const PARTS = [
+  { part: 'security service API (people, tenants, roles, API tokens, audit)', state: 'running', issue: 3 },
+  { part: 'crypto core, image packages, registry lists, appraisal', state: 'built', issue: 2 },
+  { part: 'attestation, CA, device certificates, device listener', state: 'in progress', issue: 3 },
+  { part: 'device runtime and a simulated fleet', state: 'planned', issue: 4 },
+  { part: 'apps and the sandbox', state: 'planned', issue: 5 },
+  { part: 'security renewal (updates)', state: 'planned', issue: 6 },
+  { part: 'failure reports, threats, portal', state: 'planned', issue: 7 },
+] as const;
+
+export interface StartCommandOptions {
+  readonly json: boolean;
+  readonly lab: boolean;
+}
+
+export async function startCommand(options: StartCommandOptions, out: Output): Promise<void> {
+  const service = await startService({ env: process.env, cwd: process.cwd(), lab: options.lab });
+  const summary = {
+    api: service.apiUrl,
+    openapi: `${service.apiUrl}/api/v1/openapi.json`,
+    dataDir: service.config.dataDir,
+    database: service.config.databaseUrl.startsWith('postgres') ? 'postgresql' : 'sqlite',
+    masterKey: service.masterKeyOrigin,
+    setupToken: service.setupToken ?? null,
+    parts: PARTS,
+  };
+  if (options.json) printJson(out, summary);
+  else {
+    out.write(`Orbis security service: ${summary.api} (OpenAPI at ${summary.openapi})\n`);
+    out.write(`data: ${summary.dataDir} (${summary.database}); master key: ${summary.masterKey}\n`);
+    if (service.setupToken !== undefined) {
+      out.write(
+        `\nFirst start. Create the first platform operator within this run with this one-time token:\n` +
+          `  curl -X POST ${summary.api}/api/v1/setup -H 'content-type: application/json' \\\n` +
+          `    -d '{"setupToken":"${service.setupToken}","email":"you@example.com","password":"<12+ characters>"}'\n`,
+      );
+    }
+    out.write(
+      `\n${formatTable(
+        ['part', 'state', 'issue'],
+        PARTS.map((p) => [p.part, p.state, `#${p.issue}`]),
+      )}`,
+    );
+    out.write('\nCtrl-C stops it.\n');
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await service.stop();
+}

@@ -1,0 +1,64 @@
+import type { FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import { sql } from 'kysely';
+import type { Clock } from '@orbis/crypto';
+import { registerAuthRoutes } from './auth/auth.routes.ts';
+import type { ServiceConfig } from './config.ts';
+import type { DatabaseHandle } from './db/database.ts';
+import { registerHealthRoutes } from './health/health.routes.ts';
+import { createServer } from './http/create-server.ts';
+import type { RouteContext } from './http/route-context.ts';
+import { registerDeviceRoutes } from './registry/devices.routes.ts';
+import { registerRegistryRoutes } from './registry/registry.routes.ts';
+import { registerTenantRoutes } from './tenants/tenants.routes.ts';
+import { registerApiTokenRoutes } from './tokens/api-tokens.routes.ts';
+import { registerMemberRoutes } from './users/members.routes.ts';
+
+export interface AppDeps {
+  readonly database: DatabaseHandle;
+  readonly clock: Clock;
+}
+
+export interface OrbisApp {
+  /** The API listener: people, tools, the portal. */
+  readonly api: FastifyInstance;
+  /** Stops accepting work, finishes requests in flight, then closes storage. */
+  close(): Promise<void>;
+}
+
+/** The composition root of the security service. */
+export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<OrbisApp> {
+  const context: RouteContext = { db: deps.database.db, clock: deps.clock, config };
+  let closing = false;
+  const api = createServer({ logLevel: config.logLevel });
+  await api.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Orbis security service', version: '0.1.0' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  registerHealthRoutes(api, {
+    checkStorage: async () => {
+      await sql`select 1`.execute(deps.database.db);
+    },
+    isClosing: () => closing,
+  });
+  registerAuthRoutes(api, context);
+  registerTenantRoutes(api, context);
+  registerMemberRoutes(api, context);
+  registerApiTokenRoutes(api, context);
+  registerRegistryRoutes(api, context);
+  registerDeviceRoutes(api, context);
+  api.get('/api/v1/openapi.json', { schema: { hide: true } }, () => api.swagger());
+  await api.ready();
+  return {
+    api,
+    async close() {
+      closing = true;
+      await api.close();
+      await deps.database.close();
+    },
+  };
+}

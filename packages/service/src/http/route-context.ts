@@ -1,0 +1,11 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '@orbis/crypto';
+import type { ServiceConfig } from '../config.ts';
+import type { Database } from '../db/schema.ts';
+
+/** What every route module receives: storage, time and configuration, passed explicitly. */
+export interface RouteContext {
+  readonly db: Kysely<Database>;
+  readonly clock: Clock;
+  readonly config: ServiceConfig;
+}

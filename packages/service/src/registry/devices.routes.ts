@@ -1,0 +1,155 @@
+import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+import { DeviceId } from '@orbis/protocol';
+import { appendAuditEvent } from '../audit/audit.repo.ts';
+import { authenticate, authorizeTenant } from '../auth/caller.ts';
+import { withTransaction } from '../db/backend.ts';
+import { ServiceError } from '../errors.ts';
+import { ERROR_RESPONSES, PageQuery, pageOf, TenantParams } from '../http/common-schemas.ts';
+import type { RouteContext } from '../http/route-context.ts';
+import {
+  claimDevices,
+  findTenantDevice,
+  listTenantDevices,
+  MAX_CLAIM_BATCH_DEVICES,
+  MAX_DEVICE_PAGE,
+  setDeviceDisabled,
+  type Device,
+} from './registry.repo.ts';
+
+const DeviceView = Type.Object(
+  {
+    deviceId: Type.String(),
+    model: Type.String(),
+    claimedAt: Type.Union([Type.Integer(), Type.Null()]),
+    disabled: Type.Boolean(),
+    quarantined: Type.Boolean(),
+    groupId: Type.Union([Type.String(), Type.Null()]),
+    lastAttestedAt: Type.Union([Type.Integer(), Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+const DeviceParams = Type.Object(
+  { tenantId: TenantParams.properties.tenantId, deviceId: DeviceId },
+  { additionalProperties: false },
+);
+const ClaimBody = Type.Object(
+  { deviceIds: Type.Array(DeviceId, { minItems: 1, maxItems: MAX_CLAIM_BATCH_DEVICES }) },
+  { additionalProperties: false },
+);
+
+function view(device: Device): Type.Static<typeof DeviceView> {
+  const { deviceId, model, claimedAt, disabled, quarantined, groupId, lastAttestedAt } = device;
+  return { deviceId, model, claimedAt, disabled, quarantined, groupId, lastAttestedAt };
+}
+
+/** A tenant's devices: claiming (permanent, all or nothing in bulk), listing, disabling. */
+export function registerDeviceRoutes(app: FastifyInstance, context: RouteContext): void {
+  app.post(
+    '/api/v1/tenants/:tenantId/devices/claims',
+    {
+      schema: {
+        tags: ['devices'],
+        params: TenantParams,
+        body: ClaimBody,
+        response: {
+          201: Type.Object({ claimed: Type.Integer() }, { additionalProperties: false }),
+          ...ERROR_RESPONSES,
+        },
+      },
+    },
+    async (request, reply) => {
+      const caller = await authenticate(request, context);
+      const { tenantId } = request.params as Type.Static<typeof TenantParams>;
+      await authorizeTenant(caller, tenantId, 'administer', context);
+      const { deviceIds } = request.body as Type.Static<typeof ClaimBody>;
+      const now = context.clock.now();
+      await withTransaction(context.db, async (trx) => {
+        await claimDevices(trx, tenantId, deviceIds, now);
+        await appendAuditEvent(trx, {
+          tenantId,
+          at: now,
+          actor: caller.actor,
+          action: 'device.claim',
+          target: deviceIds.length === 1 ? `device:${deviceIds[0] ?? ''}` : `devices:${deviceIds.length}`,
+          source: request.ip,
+          details: { deviceIds },
+        });
+      });
+      return reply.status(201).send({ claimed: new Set(deviceIds).size });
+    },
+  );
+
+  app.get(
+    '/api/v1/tenants/:tenantId/devices',
+    {
+      schema: {
+        tags: ['devices'],
+        params: TenantParams,
+        querystring: PageQuery,
+        response: { 200: Type.Object({ devices: Type.Array(DeviceView) }), ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const caller = await authenticate(request, context);
+      const { tenantId } = request.params as Type.Static<typeof TenantParams>;
+      await authorizeTenant(caller, tenantId, 'read', context);
+      const page = pageOf(request.query as Type.Static<typeof PageQuery>, MAX_DEVICE_PAGE);
+      const devices = await listTenantDevices(context.db, tenantId, {
+        limit: page.limit,
+        ...(page.after === undefined ? {} : { afterDeviceId: page.after }),
+      });
+      return { devices: devices.map(view) };
+    },
+  );
+
+  app.get(
+    '/api/v1/tenants/:tenantId/devices/:deviceId',
+    {
+      schema: { tags: ['devices'], params: DeviceParams, response: { 200: DeviceView, ...ERROR_RESPONSES } },
+    },
+    async (request) => {
+      const caller = await authenticate(request, context);
+      const key = request.params as Type.Static<typeof DeviceParams>;
+      await authorizeTenant(caller, key.tenantId, 'read', context);
+      const device = await findTenantDevice(context.db, key);
+      if (device === undefined) throw new ServiceError('NOT_FOUND', 'no such device in this tenant');
+      return view(device);
+    },
+  );
+
+  for (const [verb, disabled] of [
+    ['disable', true],
+    ['enable', false],
+  ] as const) {
+    app.post(
+      `/api/v1/tenants/:tenantId/devices/:deviceId/${verb}`,
+      {
+        schema: {
+          tags: ['devices'],
+          params: DeviceParams,
+          response: { 200: DeviceView, ...ERROR_RESPONSES },
+        },
+      },
+      async (request) => {
+        const caller = await authenticate(request, context);
+        const key = request.params as Type.Static<typeof DeviceParams>;
+        await authorizeTenant(caller, key.tenantId, 'change', context);
+        const now = context.clock.now();
+        return withTransaction(context.db, async (trx) => {
+          const device = await setDeviceDisabled(trx, key, disabled);
+          await appendAuditEvent(trx, {
+            tenantId: key.tenantId,
+            at: now,
+            actor: caller.actor,
+            action: `device.${verb}`,
+            target: `device:${key.deviceId}`,
+            source: request.ip,
+            details: {},
+          });
+          return view(device);
+        });
+      },
+    );
+  }
+}
