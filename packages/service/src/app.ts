@@ -5,7 +5,9 @@ import type { Clock } from '@orbis/crypto';
 import { registerAuthRoutes } from './auth/auth.routes.ts';
 import type { ServiceConfig } from './config.ts';
 import type { DatabaseHandle } from './db/database.ts';
+import { registerGroupRoutes } from './groups/groups.routes.ts';
 import { registerHealthRoutes } from './health/health.routes.ts';
+import { registerOsReleaseRoutes } from './os-releases/os-releases.routes.ts';
 import { createServer } from './http/create-server.ts';
 import type { RouteContext } from './http/route-context.ts';
 import { registerDeviceRoutes } from './registry/devices.routes.ts';
@@ -51,6 +53,8 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Or
   registerApiTokenRoutes(api, context);
   registerRegistryRoutes(api, context);
   registerDeviceRoutes(api, context);
+  registerGroupRoutes(api, context);
+  registerOsReleaseRoutes(api, context);
   api.get('/api/v1/openapi.json', { schema: { hide: true } }, () => api.swagger());
   await api.ready();
   return {

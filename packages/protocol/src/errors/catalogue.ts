@@ -288,6 +288,10 @@ export const ERROR_CATALOGUE = {
     status: 403,
     summary: 'The nonce is older than its lifetime, or dated in the future; ask for a new challenge.',
   },
+  ATTESTATION_DEVICE_UNKNOWN: {
+    status: 403,
+    summary: 'Evidence names a device ID that is not in the manufacturing registry.',
+  },
   ATTESTATION_NONCE_REPLAYED: {
     status: 403,
     summary: 'The nonce has already been used; each nonce is good for one attestation.',
@@ -336,6 +340,10 @@ export const ERROR_CATALOGUE = {
     status: 401,
     summary:
       "The certificate names a trust anchor as its issuer, but the anchor's signature does not verify.",
+  },
+  CERT_REQUIRED: {
+    status: 401,
+    summary: 'This device route needs a device certificate on the TLS connection, and none was presented.',
   },
   CERT_EXPIRED: {
     status: 401,
@@ -500,6 +508,22 @@ export const ERROR_CATALOGUE = {
     status: 403,
     summary:
       "The OS security version is below the group's minimum; the device gets an update-only certificate.",
+  },
+
+  // The device listener.
+  DEVICE_DISABLED: { status: 403, summary: 'The tenant disabled this device; its certificate is refused on every route.' },
+  DEVICE_QUARANTINED: { status: 403, summary: 'An alert quarantined this device; its certificate is refused on every route.' },
+  DEVICE_MISMATCH: {
+    status: 403,
+    summary: 'The request names a different device than the certificate on its connection.',
+  },
+
+  // Products, device groups and OS releases.
+  GROUP_NOT_FOUND: { status: 404, summary: 'No device group with that ID in this tenant.' },
+  OS_RELEASE_EXISTS: { status: 409, summary: 'A boot-stage measurement with that SHA-256 is already registered.' },
+  OS_RELEASE_INVALID: {
+    status: 400,
+    summary: 'An OS release must list each boot stage (bootloader, security monitor, OS) exactly once.',
   },
 
   // The orbis command-line tool.

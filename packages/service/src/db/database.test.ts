@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { Migrator, sql } from 'kysely';
+import { Migrator, sql, NO_MIGRATIONS } from 'kysely';
 import { findTenant } from '../tenants/tenants.repo.ts';
 import { migrationProvider } from './migrations/index.ts';
 import { openDatabase, parseDatabaseUrl } from './database.ts';
@@ -18,8 +18,10 @@ const TABLES = [
   'manufacturers',
   'memberships',
   'nonces_used',
+  'os_feeds',
   'os_releases',
   'products',
+  'security_events',
   'settings',
   'tenants',
   'tokens',
@@ -92,7 +94,7 @@ describe('openDatabase', () => {
 });
 
 forEachBackend('the database', (context) => {
-  it('has every table of migration 0001', async () => {
+  it('has every table of the migrations', async () => {
     assert.deepEqual((await tableNames(context.url)).sort(), TABLES);
   });
 
@@ -103,7 +105,7 @@ forEachBackend('the database', (context) => {
     );
     assert.deepEqual(
       migrations.rows.map((row) => row.name),
-      ['0001-initial'],
+      ['0001-initial', '0002-attestation'],
     );
     await again.close();
   });
@@ -164,7 +166,7 @@ forEachBackend('the database', (context) => {
     await test.drop();
   });
 
-  it('undoes migration 0001 completely', async () => {
+  it('undoes every migration completely', async () => {
     const test = await createTestDatabase(context.backend);
     const handle = await openDatabase({ url: test.url });
     const migrator = new Migrator({
@@ -173,7 +175,7 @@ forEachBackend('the database', (context) => {
       migrationTableName: 'orbis_migration',
       migrationLockTableName: 'orbis_migration_lock',
     });
-    const { error } = await migrator.migrateDown();
+    const { error } = await migrator.migrateTo(NO_MIGRATIONS);
     assert.equal(error, undefined);
     const tables = await handle.db.introspection.getTables();
     assert.deepEqual(

@@ -89,6 +89,8 @@ export interface DevicesTable {
   last_bootcount: number | null;
   last_bootseed: string | null;
   last_attested_at: number | null;
+  /** The capability epoch last seen in this device's evidence (a root-of-trust counter). */
+  capability_epoch: Generated<number>;
 }
 
 export interface NoncesUsedTable {
@@ -106,6 +108,27 @@ export interface OsReleasesTable {
   sha256: string;
   signer: string;
   registered_at: number;
+  /** The boot stage: bootloader, security-monitor or os. */
+  kind: Generated<string>;
+  /** The OS release this stage is part of, e.g. 26.11. */
+  release_version: Generated<string>;
+}
+
+export interface OsFeedsTable {
+  feed: 'Retail' | 'RetailEval';
+  min_security_version: Generated<number>;
+  min_effective_from: Generated<number>;
+  updated_at: number;
+}
+
+export interface SecurityEventsTable {
+  id: string;
+  tenant_id: string | null;
+  device_id: string;
+  code: string;
+  detail: string;
+  source: string;
+  at: number;
 }
 
 export interface CaCertificatesTable {
@@ -193,4 +216,6 @@ export interface Database {
   device_groups: DeviceGroupsTable;
   audit_log: AuditLogTable;
   audit_heads: AuditHeadsTable;
+  os_feeds: OsFeedsTable;
+  security_events: SecurityEventsTable;
 }

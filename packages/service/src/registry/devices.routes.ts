@@ -7,6 +7,7 @@ import { withTransaction } from '../db/backend.ts';
 import { ServiceError } from '../errors.ts';
 import { ERROR_RESPONSES, PageQuery, pageOf, TenantParams } from '../http/common-schemas.ts';
 import type { RouteContext } from '../http/route-context.ts';
+import { findDefaultGroup, setDevicesGroup } from '../groups/groups.repo.ts';
 import {
   claimDevices,
   findTenantDevice,
@@ -66,6 +67,8 @@ export function registerDeviceRoutes(app: FastifyInstance, context: RouteContext
       const now = context.clock.now();
       await withTransaction(context.db, async (trx) => {
         await claimDevices(trx, tenantId, deviceIds, now);
+        // A claimed device joins the default product's Field Test group until someone moves it.
+        await setDevicesGroup(trx, tenantId, deviceIds, (await findDefaultGroup(trx, tenantId)).id);
         await appendAuditEvent(trx, {
           tenantId,
           at: now,

@@ -54,6 +54,8 @@ export interface Device {
   readonly lastBootcount: number | null;
   readonly lastBootseed: string | null;
   readonly lastAttestedAt: number | null;
+  /** The capability epoch the service holds for the device (raised when a capability is removed). */
+  readonly capabilityEpoch: number;
 }
 
 function toManufacturer(row: Selectable<ManufacturersTable>): Manufacturer {
@@ -75,6 +77,7 @@ function toDevice(row: Selectable<DevicesTable>): Device {
     lastBootcount: row.last_bootcount,
     lastBootseed: row.last_bootseed,
     lastAttestedAt: row.last_attested_at,
+    capabilityEpoch: row.capability_epoch,
   };
 }
 

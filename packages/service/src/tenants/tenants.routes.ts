@@ -7,6 +7,7 @@ import { withTransaction } from '../db/backend.ts';
 import { ERROR_RESPONSES, TenantParams } from '../http/common-schemas.ts';
 import type { RouteContext } from '../http/route-context.ts';
 import { insertMembership, listUserMemberships } from '../users/users.repo.ts';
+import { createDefaultProduct } from '../groups/groups.repo.ts';
 import { getTenant, insertTenant } from './tenants.repo.ts';
 
 const TenantView = Type.Object(
@@ -36,6 +37,7 @@ export function registerTenantRoutes(app: FastifyInstance, context: RouteContext
       const now = context.clock.now();
       const tenant = await withTransaction(context.db, async (trx) => {
         const created = await insertTenant(trx, { id: randomUUID(), name, createdAt: now });
+        await createDefaultProduct(trx, created.id, now);
         await insertMembership(trx, {
           userId: operatorId,
           tenantId: created.id,

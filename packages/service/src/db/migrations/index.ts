@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001-initial.ts';
+import * as attestation from './0002-attestation.ts';
 
 /**
  * Every migration, by name; the migrator runs them in name order. Add a module
@@ -9,6 +10,7 @@ import * as initial from './0001-initial.ts';
  */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': initial,
+  '0002-attestation': attestation,
 });
 
 /** Migrations compiled into the service, so nothing is read from disk at run time. */
