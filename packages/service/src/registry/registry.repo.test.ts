@@ -83,6 +83,7 @@ forEachBackend('registry.repo', (context) => {
         lastBootcount: null,
         lastBootseed: null,
         lastAttestedAt: null,
+        capabilityEpoch: 0,
       },
     );
     assert.equal(
