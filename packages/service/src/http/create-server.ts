@@ -21,6 +21,8 @@ export interface CreateServerOptions {
   readonly logLevel: string;
   /** HTTPS options for the device listener; absent for the plain-HTTP API listener. */
   readonly https?: HttpsServerOptions;
+  /** Largest request body, in bytes; MAX_API_BODY_BYTES unless a listener needs less. */
+  readonly bodyLimit?: number;
 }
 
 /**
@@ -38,7 +40,7 @@ export function createServer(options: CreateServerOptions): FastifyInstance {
     },
     genReqId: () => randomUUID(),
     requestIdHeader: false,
-    bodyLimit: MAX_API_BODY_BYTES,
+    bodyLimit: options.bodyLimit ?? MAX_API_BODY_BYTES,
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false },
     },

@@ -1,0 +1,71 @@
+import { Agent, request } from 'node:https';
+import type { KeyObject } from 'node:crypto';
+
+/**
+ * Test-only: a device's HTTPS client. It trusts only the given server certificate, may present
+ * a client certificate, and keeps one connection alive, as a device does for a certificate's
+ * lifetime.
+ */
+export interface DeviceClientOptions {
+  readonly port: number;
+  /** PEM the client trusts for the server (the platform root, in production). */
+  readonly ca: string;
+  /** PEM chain and key for mTLS; absent for a first attestation. */
+  readonly certificate?: string;
+  readonly key?: KeyObject;
+}
+
+export interface DeviceResponse {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+export interface DeviceClient {
+  call(method: 'GET' | 'POST', path: string, payload?: unknown): Promise<DeviceResponse>;
+  close(): void;
+}
+
+export function createDeviceClient(options: DeviceClientOptions): DeviceClient {
+  const agent = new Agent({
+    keepAlive: true,
+    maxSockets: 1,
+    ca: options.ca,
+    ...(options.certificate === undefined ? {} : { cert: options.certificate }),
+    ...(options.key === undefined ? {} : { key: options.key.export({ format: 'pem', type: 'pkcs8' }) }),
+  });
+  return {
+    call(method, path, payload) {
+      return new Promise((resolve, reject) => {
+        const body = payload === undefined ? undefined : JSON.stringify(payload);
+        const outgoing = request(
+          {
+            host: '127.0.0.1',
+            port: options.port,
+            servername: 'localhost',
+            method,
+            path,
+            agent,
+            headers:
+              body === undefined
+                ? {}
+                : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          },
+          (response) => {
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('end', () => {
+              const text = Buffer.concat(chunks).toString();
+              resolve({
+                status: response.statusCode ?? 0,
+                body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
+              });
+            });
+          },
+        );
+        outgoing.on('error', reject);
+        outgoing.end(body);
+      });
+    },
+    close: () => agent.destroy(),
+  };
+}
