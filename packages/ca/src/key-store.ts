@@ -17,7 +17,10 @@ export interface KeyStore {
   list(): Promise<readonly KeyStoreEntry[]>;
   /** PKCS#8 DER of a signing key, for moving it offline. */
   exportKey(name: string): Promise<Uint8Array>;
-  /** Deletes the key: after an export, this is what makes a key offline. */
+  /**
+   * Deletes the key and remembers that it was taken offline, so the name is never given to a
+   * new key: after an export, this is what makes a key offline.
+   */
   removeKey(name: string): Promise<void>;
 }
 
@@ -27,6 +30,8 @@ export interface KeyStoreEntry {
   /** Key ID (SHA-256 of the SPKI) for signing keys. */
   readonly keyId?: string;
   readonly createdAt: number;
+  /** Removed from the KeyStore (exported first, one hopes): it signs nothing here any more. */
+  readonly offline: boolean;
 }
 
 /**

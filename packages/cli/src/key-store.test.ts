@@ -39,9 +39,13 @@ describe('orbis keys list, export and remove (taking offline keys out of the ser
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('lists keys and marks the ones that should be offline', () => {
-    const keys = orbis('keys', 'list').json['keys'] as { name: string; keyId: string; offline: boolean }[];
+    const keys = orbis('keys', 'list').json['keys'] as {
+      name: string;
+      keyId: string;
+      shouldBeOffline: boolean;
+    }[];
     assert.deepEqual(
-      keys.map((key) => [key.name, key.offline]),
+      keys.map((key) => [key.name, key.shouldBeOffline]),
       [
         ['capability', false],
         ['os-release', true],
@@ -95,8 +99,14 @@ describe('orbis keys list, export and remove (taking offline keys out of the ser
 
   it('removes the key, after which the KeyStore no longer has it', () => {
     assert.equal(orbis('keys', 'remove', 'os-release', '--confirm', 'os-release').status, 0);
-    const names = (orbis('keys', 'list').json['keys'] as { name: string }[]).map((key) => key.name);
-    assert.deepEqual(names, ['capability']);
+    const keys = (orbis('keys', 'list').json['keys'] as { name: string; offline: boolean }[]).map((key) => [
+      key.name,
+      key.offline,
+    ]);
+    assert.deepEqual(keys, [
+      ['capability', false],
+      ['os-release', true],
+    ]);
     const again = orbis('keys', 'export', 'os-release', '--out', 'again.pem');
     assert.equal((again.json['error'] as { code: string }).code, 'KEYSTORE_KEY_NOT_FOUND');
   });

@@ -30,20 +30,20 @@ const isOffline = (name: string) => (OFFLINE_KEY_NAMES as readonly string[]).inc
 
 export async function listKeysCommand(options: KeyStoreOptions, out: Output): Promise<void> {
   const entries = await (await openKeyStore(options.dataDir)).list();
-  const rows = entries.map((entry) => ({ ...entry, offline: isOffline(entry.name) }));
+  const rows = entries.map((entry) => ({ ...entry, shouldBeOffline: isOffline(entry.name) }));
   if (options.json) {
     printJson(out, { keys: rows });
     return;
   }
   out.write(
     formatTable(
-      ['name', 'kind', 'key ID', 'created', 'should be offline'],
+      ['name', 'kind', 'key ID', 'since', 'state'],
       rows.map((row) => [
         row.name,
         row.kind,
         row.keyId ?? '',
         new Date(row.createdAt).toISOString(),
-        row.offline ? 'yes: export it, then remove it' : '',
+        row.offline ? 'offline' : row.shouldBeOffline ? 'online: export it, then remove it' : 'online',
       ]),
     ),
   );

@@ -142,6 +142,10 @@ export const ERROR_CATALOGUE = {
     status: 409,
     summary: 'The KeyStore already holds a key of that name; keys are never overwritten.',
   },
+  KEYSTORE_KEY_OFFLINE: {
+    status: 409,
+    summary: 'That key was taken offline (exported and removed); the KeyStore never gives its name to a new key.',
+  },
   KEYSTORE_MASTER_KEY_INVALID: {
     status: 500,
     summary: 'The configured master key is not 32 bytes of base64url.',

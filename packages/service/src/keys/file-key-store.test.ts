@@ -91,6 +91,24 @@ describe('FileKeyStore', () => {
     await assert.rejects(store.removeKey('image-repo-root'), { code: 'KEYSTORE_KEY_NOT_FOUND' });
   });
 
+  it('never gives the name of a key taken offline to a new key (an attacker cannot swap in their own root)', async () => {
+    const directory = newDirectory();
+    const store = await open(directory);
+    const signer = await store.createSigningKey('platform-root-ca');
+    await store.removeKey('platform-root-ca');
+    const reopened = await open(directory);
+    await assert.rejects(reopened.createSigningKey('platform-root-ca'), { code: 'KEYSTORE_KEY_OFFLINE' });
+    assert.deepEqual(await reopened.list(), [
+      {
+        name: 'platform-root-ca',
+        kind: 'signing',
+        createdAt: 1_795_000_000_000,
+        offline: true,
+        keyId: signer.publicKey.keyId,
+      },
+    ]);
+  });
+
   it('creates an HMAC secret once and returns the same one after a restart', async () => {
     const directory = newDirectory();
     const first = await (await open(directory)).getHmacSecret('nonce-hmac');
@@ -105,8 +123,14 @@ describe('FileKeyStore', () => {
     const signer = await store.createSigningKey('capability');
     await store.getHmacSecret('signed-urls');
     assert.deepEqual(await store.list(), [
-      { name: 'capability', kind: 'signing', createdAt: 1_795_000_000_000, keyId: signer.publicKey.keyId },
-      { name: 'signed-urls', kind: 'hmac', createdAt: 1_795_000_000_000 },
+      {
+        name: 'capability',
+        kind: 'signing',
+        createdAt: 1_795_000_000_000,
+        offline: false,
+        keyId: signer.publicKey.keyId,
+      },
+      { name: 'signed-urls', kind: 'hmac', createdAt: 1_795_000_000_000, offline: false },
     ]);
   });
 

@@ -93,6 +93,25 @@ export class FileKeyStore implements KeyStore {
     return join(this.#directory, `${name}.key.json`);
   }
 
+  #tombstone(name: string): string {
+    return join(this.#directory, `${name}.offline.json`);
+  }
+
+  async #readTombstone(
+    name: string,
+  ): Promise<{ keyId?: string; kind: KeyFile['kind']; removedAt: number } | undefined> {
+    try {
+      return JSON.parse(await readFile(this.#tombstone(name), 'utf8')) as {
+        keyId?: string;
+        kind: KeyFile['kind'];
+        removedAt: number;
+      };
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw cause;
+    }
+  }
+
   async #write(name: string, kind: KeyFile['kind'], secret: Uint8Array, keyId?: string): Promise<void> {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.#masterKey, iv).setAAD(additionalData(name, kind));
@@ -107,6 +126,9 @@ export class FileKeyStore implements KeyStore {
       tag: encodeBase64Url(cipher.getAuthTag()),
     };
     if (await this.has(name)) throw new ServiceError('KEYSTORE_KEY_EXISTS', `key ${name} exists`);
+    if ((await this.#readTombstone(name)) !== undefined) {
+      throw new ServiceError('KEYSTORE_KEY_OFFLINE', `key ${name} was taken offline; its name is not reused`);
+    }
     await writeFileAtomically(this.#directory, `${name}.key.json`, JSON.stringify(file));
   }
 
@@ -179,22 +201,30 @@ export class FileKeyStore implements KeyStore {
   }
 
   async list(): Promise<readonly KeyStoreEntry[]> {
-    const names = (await readdir(this.#directory))
-      .filter((file) => file.endsWith('.key.json'))
-      .map((file) => file.slice(0, -'.key.json'.length))
-      .sort();
+    const files = await readdir(this.#directory);
     const entries: KeyStoreEntry[] = [];
-    for (const name of names) {
-      const file = await this.#readFile(name);
-      if (file === undefined) continue;
-      entries.push({
-        name,
-        kind: file.kind,
-        createdAt: file.createdAt,
-        ...(file.keyId ? { keyId: file.keyId } : {}),
-      });
+    for (const file of files) {
+      if (file.endsWith('.key.json')) {
+        const name = file.slice(0, -'.key.json'.length);
+        const key = await this.#readFile(name);
+        if (key === undefined) continue;
+        const { kind, createdAt, keyId } = key;
+        entries.push({ name, kind, createdAt, offline: false, ...(keyId === undefined ? {} : { keyId }) });
+      } else if (file.endsWith('.offline.json')) {
+        const name = file.slice(0, -'.offline.json'.length);
+        const tombstone = await this.#readTombstone(name);
+        if (tombstone === undefined) continue;
+        const { kind, removedAt, keyId } = tombstone;
+        entries.push({
+          name,
+          kind,
+          createdAt: removedAt,
+          offline: true,
+          ...(keyId === undefined ? {} : { keyId }),
+        });
+      }
     }
-    return entries;
+    return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   async exportKey(name: string): Promise<Uint8Array> {
@@ -202,7 +232,14 @@ export class FileKeyStore implements KeyStore {
   }
 
   async removeKey(name: string): Promise<void> {
-    if (!(await this.has(name))) throw new ServiceError('KEYSTORE_KEY_NOT_FOUND', `no key named ${name}`);
+    const file = await this.#readFile(name);
+    if (file === undefined) throw new ServiceError('KEYSTORE_KEY_NOT_FOUND', `no key named ${name}`);
+    const tombstone = {
+      kind: file.kind,
+      removedAt: this.#now(),
+      ...(file.keyId ? { keyId: file.keyId } : {}),
+    };
+    await writeFileAtomically(this.#directory, `${name}.offline.json`, JSON.stringify(tombstone));
     await rm(this.#path(name));
     this.#signers.delete(name);
     this.#secrets.delete(name);
