@@ -19,6 +19,8 @@ import { registerMemberRoutes } from './users/members.routes.ts';
 export interface AppDeps {
   readonly database: DatabaseHandle;
   readonly clock: Clock;
+  /** Where logs go (standard error unless given). */
+  readonly logStream?: { write(line: string): void };
 }
 
 export interface OrbisApp {
@@ -32,7 +34,10 @@ export interface OrbisApp {
 export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<OrbisApp> {
   const context: RouteContext = { db: deps.database.db, clock: deps.clock, config };
   let closing = false;
-  const api = createServer({ logLevel: config.logLevel });
+  const api = createServer({
+    logLevel: config.logLevel,
+    ...(deps.logStream ? { logStream: deps.logStream } : {}),
+  });
   await api.register(swagger, {
     openapi: {
       openapi: '3.1.0',

@@ -23,6 +23,8 @@ export interface CreateServerOptions {
   readonly https?: HttpsServerOptions;
   /** Largest request body, in bytes; MAX_API_BODY_BYTES unless a listener needs less. */
   readonly bodyLimit?: number;
+  /** Where logs go; standard error by default (tests capture them). */
+  readonly logStream?: { write(line: string): void };
 }
 
 /**
@@ -36,7 +38,7 @@ export function createServer(options: CreateServerOptions): FastifyInstance {
     logger: {
       level: options.logLevel,
       redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
-      stream: process.stderr,
+      stream: options.logStream ?? process.stderr,
     },
     genReqId: () => randomUUID(),
     requestIdHeader: false,
