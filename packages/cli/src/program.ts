@@ -1,4 +1,4 @@
-import { Command } from '@commander-js/extra-typings';
+import { Command, type OptionValues } from '@commander-js/extra-typings';
 import type { Output } from './output.ts';
 
 /**
@@ -68,6 +68,39 @@ export function createProgram(out: Output): Command {
     .action(async (name, options) =>
       (await import('./commands/key-store.ts')).removeKeyCommand(name, options, out),
     );
+
+  const tenantOptions = <Args extends unknown[], Opts extends OptionValues>(command: Command<Args, Opts>) =>
+    command
+      .requiredOption('--tenant <id>', 'tenant ID')
+      .option(
+        '--api <url>',
+        'service API URL (ORBIS_API_URL)',
+        process.env['ORBIS_API_URL'] ?? 'http://127.0.0.1:8440',
+      )
+      .option('--token-file <file>', 'file holding a bearer token (or set ORBIS_TOKEN)')
+      .option('--json', 'machine-readable output', false);
+  const device = program.command('device').description("a tenant's devices, through the service API");
+  tenantOptions(
+    device
+      .command('claim')
+      .description('claim registered devices, permanently (one, or a file of IDs in batches)'),
+  )
+    .option('--device <id>', 'one device ID')
+    .option('--file <file>', 'a file with one device ID per line')
+    .action(async (options) => (await import('./commands/device.ts')).claimCommand(options, out));
+  tenantOptions(device.command('list').description("list the tenant's devices")).action(async (options) =>
+    (await import('./commands/device.ts')).listCommand(options, out),
+  );
+  for (const [verb, enabled] of [
+    ['enable', true],
+    ['disable', false],
+  ] as const) {
+    tenantOptions(
+      device.command(verb).description(`${verb} a device`).argument('<device-id>', 'device ID'),
+    ).action(async (deviceId: string, options) =>
+      (await import('./commands/device.ts')).setEnabledCommand(deviceId, enabled, options as never, out),
+    );
+  }
 
   const image = program.command('image').description('image packages (docs/formats/image-package.md)');
   image

@@ -548,6 +548,9 @@ export const ERROR_CATALOGUE = {
     status: 400,
     summary: 'The command cannot be undone and needs --confirm with the name of what it acts on.',
   },
+  CLI_TOKEN_MISSING: { status: 401, summary: 'The command talks to the service and needs --token-file FILE or ORBIS_TOKEN.' },
+  CLI_SERVICE_UNREACHABLE: { status: 503, summary: 'The service API did not answer at the given URL.' },
+  CLI_DEVICE_ID_INVALID: { status: 400, summary: 'A device ID on the command line or in a file is not 64 lowercase hex characters.' },
   CLI_HEADER_INVALID: {
     status: 400,
     summary: 'An image-header file is not JSON or does not match the image-header schema.',

@@ -3,7 +3,7 @@ import Type from 'typebox';
 import { DeviceId } from '@orbis/protocol';
 import { appendAuditEvent } from '../audit/audit.repo.ts';
 import { authenticate, authorizeTenant } from '../auth/caller.ts';
-import { withTransaction } from '../db/backend.ts';
+import { chunked, withTransaction } from '../db/backend.ts';
 import { ServiceError } from '../errors.ts';
 import { ERROR_RESPONSES, PageQuery, pageOf, TenantParams } from '../http/common-schemas.ts';
 import type { RouteContext } from '../http/route-context.ts';
@@ -17,6 +17,9 @@ import {
   setDeviceDisabled,
   type Device,
 } from './registry.repo.ts';
+
+/** Device IDs per audit event of a bulk claim: about 14 KiB, under MAX_AUDIT_EVENT_BYTES. */
+const AUDIT_CLAIM_IDS_PER_EVENT = 200;
 
 const DeviceView = Type.Object(
   {
@@ -69,15 +72,19 @@ export function registerDeviceRoutes(app: FastifyInstance, context: RouteContext
         await claimDevices(trx, tenantId, deviceIds, now);
         // A claimed device joins the default product's Field Test group until someone moves it.
         await setDevicesGroup(trx, tenantId, deviceIds, (await findDefaultGroup(trx, tenantId)).id);
-        await appendAuditEvent(trx, {
-          tenantId,
-          at: now,
-          actor: caller.actor,
-          action: 'device.claim',
-          target: deviceIds.length === 1 ? `device:${deviceIds[0] ?? ''}` : `devices:${deviceIds.length}`,
-          source: request.ip,
-          details: { deviceIds },
-        });
+        // Every claimed ID is in the audit log; long lists are split so each event stays small.
+        const batches = chunked(deviceIds, AUDIT_CLAIM_IDS_PER_EVENT);
+        for (const [index, batch] of batches.entries()) {
+          await appendAuditEvent(trx, {
+            tenantId,
+            at: now,
+            actor: caller.actor,
+            action: 'device.claim',
+            target: batch.length === 1 ? `device:${batch[0] ?? ''}` : `devices:${batch.length}`,
+            source: request.ip,
+            details: { deviceIds: batch, part: index + 1, parts: batches.length },
+          });
+        }
       });
       return reply.status(201).send({ claimed: new Set(deviceIds).size });
     },
