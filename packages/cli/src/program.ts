@@ -98,7 +98,7 @@ export function createProgram(out: Output): Command {
     tenantOptions(
       device.command(verb).description(`${verb} a device`).argument('<device-id>', 'device ID'),
     ).action(async (deviceId: string, options) =>
-      (await import('./commands/device.ts')).setEnabledCommand(deviceId, enabled, options as never, out),
+      (await import('./commands/device.ts')).setEnabledCommand(deviceId, enabled, options, out),
     );
   }
 
