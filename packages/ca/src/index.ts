@@ -8,7 +8,22 @@ export {
   createCaCertificate,
   type CreateCaCertificateOptions,
 } from './ca-certificate/create-ca-certificate.ts';
-export { parseCaCertificate, MAX_CA_CERTIFICATE_BYTES } from './ca-certificate/parse-ca-certificate.ts';
+export {
+  parseCaCertificate,
+  parseIntermediateCaCertificate,
+  MAX_CA_CERTIFICATE_BYTES,
+} from './ca-certificate/parse-ca-certificate.ts';
+export {
+  createIntermediateCaCertificate,
+  type CreateIntermediateCaCertificateOptions,
+} from './ca-certificate/create-intermediate-ca-certificate.ts';
+export {
+  issueServerCertificate,
+  MAX_SERVER_CERTIFICATE_NAMES,
+  MAX_SERVER_CERTIFICATE_VALIDITY_DAYS,
+  type IssueServerCertificateOptions,
+  type IssuedServerCertificate,
+} from './server-certificate/issue-server-certificate.ts';
 export {
   authorizeDeviceCertificate,
   type AuthorizedDeviceCertificate,

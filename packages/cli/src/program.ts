@@ -102,6 +102,17 @@ export function createProgram(out: Output): Command {
     );
   }
 
+  const tenant = program.command('tenant').description('a tenant, through the service API');
+  tenantOptions(
+    tenant
+      .command('download-ca')
+      .description(
+        "write the tenant's CA anchors (PEM) for relying parties: they accept its devices and no other's",
+      ),
+  )
+    .requiredOption('--out <file>', 'where to write the PEM bundle (never overwritten)')
+    .action(async (options) => (await import('./commands/tenant.ts')).downloadCaCommand(options, out));
+
   const image = program.command('image').description('image packages (docs/formats/image-package.md)');
   image
     .command('pack')

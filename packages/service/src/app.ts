@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import { sql } from 'kysely';
 import type { Clock } from '@orbis/crypto';
+import { startAuditSigning, type AuditHeadSigner } from './audit/audit-signing.ts';
 import { registerAuthRoutes } from './auth/auth.routes.ts';
 import type { ServiceConfig } from './config.ts';
 import type { DatabaseHandle } from './db/database.ts';
@@ -10,6 +11,10 @@ import { registerHealthRoutes } from './health/health.routes.ts';
 import { registerOsReleaseRoutes } from './os-releases/os-releases.routes.ts';
 import { createServer } from './http/create-server.ts';
 import type { RouteContext } from './http/route-context.ts';
+import type { PeriodicTask } from './pki/periodic-task.ts';
+import { startPkiMaintenance } from './pki/pki-maintenance.ts';
+import { registerPkiRoutes } from './pki/pki.routes.ts';
+import type { ServicePki } from './pki/service-pki.ts';
 import { registerDeviceRoutes } from './registry/devices.routes.ts';
 import { registerRegistryRoutes } from './registry/registry.routes.ts';
 import { registerTenantRoutes } from './tenants/tenants.routes.ts';
@@ -21,6 +26,13 @@ export interface AppDeps {
   readonly clock: Clock;
   /** Where logs go (standard error unless given). */
   readonly logStream?: { write(line: string): void };
+  /**
+   * The service's CAs (pki/service-pki.ts): a CA for each new tenant, GET /tenants/:id/ca, and
+   * the hourly rotation pass. Tests that need no PKI leave it out.
+   */
+  readonly pki?: ServicePki;
+  /** Signs the audit chains' heads periodically (audit/audit-signing.ts). */
+  readonly auditSigner?: AuditHeadSigner;
 }
 
 export interface OrbisApp {
@@ -53,19 +65,31 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Or
     isClosing: () => closing,
   });
   registerAuthRoutes(api, context);
-  registerTenantRoutes(api, context);
+  registerTenantRoutes(api, context, deps.pki);
   registerMemberRoutes(api, context);
   registerApiTokenRoutes(api, context);
   registerRegistryRoutes(api, context);
   registerDeviceRoutes(api, context);
   registerGroupRoutes(api, context);
   registerOsReleaseRoutes(api, context);
+  if (deps.pki !== undefined) registerPkiRoutes(api, context, deps.pki);
   api.get('/api/v1/openapi.json', { schema: { hide: true } }, () => api.swagger());
   await api.ready();
+  // Background work, stopped before storage closes: PKI maintenance and audit-head signing.
+  const tasks: PeriodicTask[] = [];
+  if (deps.pki !== undefined) tasks.push(startPkiMaintenance(deps.pki, { clock: deps.clock, log: api.log }));
+  if (deps.auditSigner !== undefined) {
+    tasks.push(
+      startAuditSigning(deps.auditSigner, {
+        onError: (error) => api.log.error({ err: error }, 'signing the audit heads failed'),
+      }),
+    );
+  }
   return {
     api,
     async close() {
       closing = true;
+      await Promise.all(tasks.map((task) => task.stop()));
       await api.close();
       await deps.database.close();
     },

@@ -1,11 +1,12 @@
 import type { PublicKey } from '@orbis/crypto';
 
 /**
- * A self-signed ECDSA P-256 CA certificate (tenant CA, update CA, platform root) with what an
- * issuer needs from it already taken out. Only createCaCertificate and parseCaCertificate
- * make these; the device issuer refuses any other object (CA_ISSUER_INVALID), so the name and
- * key identifier it copies into certificates always came out of a checked DER certificate.
- * Treat the byte arrays as read-only.
+ * A self-signed ECDSA P-256 CA certificate (tenant CA, update CA, platform root), or an
+ * intermediate certified by one (the service's issuing intermediate), with what an issuer
+ * needs from it already taken out. Only createCaCertificate, createIntermediateCaCertificate
+ * and their parse functions make these; the issuers refuse any other object
+ * (CA_ISSUER_INVALID), so the name and key identifier they copy into certificates always came
+ * out of a checked DER certificate. Treat the byte arrays as read-only.
  */
 export interface CaCertificate {
   readonly kind: 'ca-certificate';

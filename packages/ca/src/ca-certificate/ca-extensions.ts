@@ -6,8 +6,10 @@ import {
   sequence,
   smallInteger,
   TAG,
+  type Der,
   type DerNode,
 } from '../der/index.ts';
+import { authorityKeyIdentifierExtension } from '../device-certificate/profile.ts';
 import {
   expectTag,
   malformed,
@@ -31,16 +33,28 @@ const MAX_KEY_IDENTIFIER_BYTES = 64;
 /** Largest pathLenConstraint read back: more than any chain Orbis builds. */
 const MAX_PATH_LENGTH = 255;
 
-/** basicConstraints critical, cA TRUE, pathLen; keyUsage critical keyCertSign; subjectKeyIdentifier. */
-export function encodeCaExtensions(pathLength: number, subjectKeyIdentifier: Uint8Array): DerNode {
-  return sequence(
+/**
+ * basicConstraints critical, cA TRUE, pathLen; keyUsage critical keyCertSign;
+ * subjectKeyIdentifier; and, for an intermediate (a CA certified by another CA), an
+ * authorityKeyIdentifier naming the issuer's key. Self-signed CAs leave it out.
+ */
+export function encodeCaExtensions(
+  pathLength: number,
+  subjectKeyIdentifier: Uint8Array,
+  issuerKeyIdentifier?: Uint8Array,
+): DerNode {
+  const extensions: Der[] = [
     // RFC 5280 4.2.1.9: MUST be critical in CA certificates that sign certificates.
     extension(OID.basicConstraints, true, sequence(boolean(true), smallInteger(pathLength))),
     // RFC 5280 4.2.1.3: SHOULD be critical; keyCertSign and nothing else, as no CRLs exist.
     extension(OID.keyUsage, true, namedBitString([KEY_USAGE_BIT.keyCertSign])),
     // RFC 5280 4.2.1.2: MUST appear in CA certificates, MUST NOT be critical.
     extension(OID.subjectKeyIdentifier, false, octetString(subjectKeyIdentifier)),
-  );
+  ];
+  // RFC 5280 4.2.1.1: MUST appear in every certificate but a self-signed one, non-critical.
+  if (issuerKeyIdentifier !== undefined)
+    extensions.push(authorityKeyIdentifierExtension(issuerKeyIdentifier));
+  return sequence(...extensions);
 }
 
 export interface CaExtensions {

@@ -36,7 +36,7 @@ const NAME_SUFFIX_BYTES = 8;
  * tenant's name, which TLS handshakes would show to anyone (ARCHITECTURE.md, "Tenant CA"), and
  * two CAs never share a name, so a certificate's issuer names one anchor.
  */
-function opaqueCaName(random: Random): DerNode {
+export function opaqueCaName(random: Random): DerNode {
   const suffix = encodeHex(drawRandom(random, NAME_SUFFIX_BYTES));
   return encodeName([
     [OID.organizationName, 'Orbis'],
@@ -44,7 +44,7 @@ function opaqueCaName(random: Random): DerNode {
   ]);
 }
 
-function checkPathLength(pathLength: unknown): number {
+export function checkPathLength(pathLength: unknown): number {
   if (
     !Number.isInteger(pathLength) ||
     (pathLength as number) < 0 ||

@@ -10,9 +10,10 @@ import {
   readX509Time,
   type DerElement,
 } from '../der/reader.ts';
+import { CaError } from '../errors.ts';
 import { ECDSA_WITH_SHA256, VERSION_3 } from '../x509/oids.ts';
 import { readCaExtensions } from './ca-extensions.ts';
-import { recordCaCertificate, type CaCertificate } from './ca-certificate.ts';
+import { isCaCertificate, recordCaCertificate, type CaCertificate } from './ca-certificate.ts';
 
 /** Largest CA certificate read back, in bytes; an Orbis CA certificate is about 400. */
 export const MAX_CA_CERTIFICATE_BYTES = 4096;
@@ -47,8 +48,11 @@ function readValidity(validity: DerElement | undefined): { notBefore: number; no
   return times;
 }
 
-/** TBSCertificate (RFC 5280 4.1.2), in the one shape createCaCertificate writes. */
-function readTbs(tbs: DerElement) {
+/**
+ * TBSCertificate (RFC 5280 4.1.2), in the one shape createCaCertificate (and, with
+ * `issuerName`, createIntermediateCaCertificate) writes.
+ */
+function readTbs(tbs: DerElement, issuerName: Uint8Array | undefined) {
   const [version, serial, signature, issuer, validity, subject, spki, extensions, extra] = readChildren(
     tbs,
     'TBSCertificate',
@@ -66,9 +70,13 @@ function readTbs(tbs: DerElement) {
   }
   const subjectName = expectTag(subject, TAG.SEQUENCE, 'a subject Name');
   if (subjectName.contents.byteLength === 0) throw malformed('an empty subject'); // RFC 5280 4.1.2.6
-  // Self-issued: the anchors Orbis hands out are their own issuers (ARCHITECTURE.md, "Tenant CA").
-  if (!sameBytes(expectTag(issuer, TAG.SEQUENCE, 'an issuer Name').encoded, subjectName.encoded)) {
-    throw malformed('not self-issued');
+  const issuerEncoded = expectTag(issuer, TAG.SEQUENCE, 'an issuer Name').encoded;
+  if (issuerName === undefined) {
+    // Self-issued: the anchors Orbis hands out are their own issuers (ARCHITECTURE.md, "Tenant CA").
+    if (!sameBytes(issuerEncoded, subjectName.encoded)) throw malformed('not self-issued');
+  } else if (!sameBytes(issuerEncoded, issuerName) || sameBytes(issuerEncoded, subjectName.encoded)) {
+    // RFC 5280 4.1.2.4: name chaining; an intermediate is never its own issuer.
+    throw malformed('the issuer is not the given CA, or the certificate is self-issued');
   }
   // No issuerUniqueID or subjectUniqueID (RFC 5280 4.1.2.8: CAs must not generate them).
   if (extra !== undefined) throw malformed('fields after the extensions');
@@ -90,19 +98,56 @@ function readTbs(tbs: DerElement) {
  * issue against the CA's validity.
  */
 export function parseCaCertificate(der: Uint8Array): CaCertificate {
+  return parseSigned(der, undefined);
+}
+
+/**
+ * The strict reading of a CA certificate, self-signed when `issuer` is undefined, else
+ * certified by `issuer`: its name as the issuer Name, its key behind the signature.
+ */
+function parseSigned(der: Uint8Array, issuer: CaCertificate | undefined): CaCertificate {
   if (der.byteLength > MAX_CA_CERTIFICATE_BYTES)
     throw malformed(`larger than ${MAX_CA_CERTIFICATE_BYTES} bytes`);
   const certificate = readWhole(der, TAG.SEQUENCE, 'Certificate');
   const [tbs, algorithm, signatureValue, extra] = readChildren(certificate, 'Certificate');
-  const fields = readTbs(expectTag(tbs, TAG.SEQUENCE, 'TBSCertificate'));
+  const fields = readTbs(expectTag(tbs, TAG.SEQUENCE, 'TBSCertificate'), issuer?.subjectName);
   // RFC 5280 4.1.1.2: the outer algorithm must equal the one inside the signed part.
   if (algorithm === undefined || !sameBytes(algorithm.encoded, ECDSA_WITH_SHA256) || extra !== undefined) {
     throw malformed('the outer signature algorithm differs, or bytes follow the signature');
   }
   const signature = readBitString(signatureValue, 'signatureValue');
   if (signature.unusedBits !== 0) throw malformed('a signature with unused bits');
-  if (!isValidSignature(fields.publicKey, (tbs as DerElement).encoded, signature.bytes, 'der')) {
-    throw malformed('the self-signature does not verify');
+  const signerKey = issuer?.publicKey ?? fields.publicKey;
+  if (!isValidSignature(signerKey, (tbs as DerElement).encoded, signature.bytes, 'der')) {
+    throw malformed(
+      issuer === undefined ? 'the self-signature does not verify' : "the issuer's signature does not verify",
+    );
   }
   return recordCaCertificate({ der: Uint8Array.from(der), ...fields });
+}
+
+/**
+ * Strict, like parseCaCertificate, for an intermediate that createIntermediateCaCertificate
+ * wrote: issued (name and signature) by `issuer`, which must itself come from this package,
+ * with a key of its own and a path length below the issuer's (RFC 5280 4.2.1.9). The
+ * authorityKeyIdentifier is not read back: the issuer's signature already binds the two.
+ */
+export function parseIntermediateCaCertificate(der: Uint8Array, issuer: CaCertificate): CaCertificate {
+  if (!isCaCertificate(issuer)) {
+    throw new CaError(
+      'CA_ISSUER_INVALID',
+      'the issuer must come from createCaCertificate or a parse function',
+    );
+  }
+  const intermediate = parseSigned(der, issuer);
+  if (intermediate.publicKey.keyId === issuer.publicKey.keyId) throw malformed("the issuer's own key");
+  if (intermediate.pathLength === null || !isPathLengthBelow(intermediate.pathLength, issuer)) {
+    throw malformed("no path length, or one the issuer's path length does not allow");
+  }
+  return intermediate;
+}
+
+/** Whether a CA with `pathLength` may sit directly below `issuer` (RFC 5280 6.1.4 (l), (m)). */
+export function isPathLengthBelow(pathLength: number, issuer: CaCertificate): boolean {
+  return issuer.pathLength === null || pathLength < issuer.pathLength;
 }

@@ -144,7 +144,8 @@ export const ERROR_CATALOGUE = {
   },
   KEYSTORE_KEY_OFFLINE: {
     status: 409,
-    summary: 'That key was taken offline (exported and removed); the KeyStore never gives its name to a new key.',
+    summary:
+      'That key was taken offline (exported and removed); the KeyStore never gives its name to a new key.',
   },
   KEYSTORE_MASTER_KEY_INVALID: {
     status: 500,
@@ -515,8 +516,14 @@ export const ERROR_CATALOGUE = {
   },
 
   // The device listener.
-  DEVICE_DISABLED: { status: 403, summary: 'The tenant disabled this device; its certificate is refused on every route.' },
-  DEVICE_QUARANTINED: { status: 403, summary: 'An alert quarantined this device; its certificate is refused on every route.' },
+  DEVICE_DISABLED: {
+    status: 403,
+    summary: 'The tenant disabled this device; its certificate is refused on every route.',
+  },
+  DEVICE_QUARANTINED: {
+    status: 403,
+    summary: 'An alert quarantined this device; its certificate is refused on every route.',
+  },
   DEVICE_MISMATCH: {
     status: 403,
     summary: 'The request names a different device than the certificate on its connection.',
@@ -524,10 +531,52 @@ export const ERROR_CATALOGUE = {
 
   // Products, device groups and OS releases.
   GROUP_NOT_FOUND: { status: 404, summary: 'No device group with that ID in this tenant.' },
-  OS_RELEASE_EXISTS: { status: 409, summary: 'A boot-stage measurement with that SHA-256 is already registered.' },
+  OS_RELEASE_EXISTS: {
+    status: 409,
+    summary: 'A boot-stage measurement with that SHA-256 is already registered.',
+  },
   OS_RELEASE_INVALID: {
     status: 400,
     summary: 'An OS release must list each boot stage (bootloader, security monitor, OS) exactly once.',
+  },
+
+  // The service's PKI: platform root, issuing intermediate, service TLS, update and tenant CAs.
+  PKI_NOT_READY: {
+    status: 503,
+    summary: 'The service has not set up its certificate authorities yet; it does so at start.',
+  },
+  PKI_ROOT_OFFLINE: {
+    status: 503,
+    summary:
+      "A new issuing intermediate is needed but the platform root CA's key is offline: restore it to the KeyStore for the signing, then take it offline again.",
+  },
+  PKI_TENANT_CA_MISSING: {
+    status: 503,
+    summary: 'The tenant has no CA that signs now; the service creates one at start and every hour.',
+  },
+  PKI_UPDATE_CA_MISSING: {
+    status: 503,
+    summary:
+      'The update CA has no certificate that signs now; the service creates one at start and every hour.',
+  },
+  PKI_CA_KEY_MISSING: {
+    status: 503,
+    summary: 'The KeyStore holds no key for a CA the service has to sign with (it was removed or moved).',
+  },
+  PKI_CERTIFICATE_INVALID: {
+    status: 500,
+    summary:
+      'A certificate the service stored for its CAs does not read back as one, or is not certified by the CA above it.',
+  },
+  PKI_HOSTNAME_INVALID: {
+    status: 400,
+    summary:
+      "The names for the service's TLS certificate are missing, too many, or neither DNS names nor IP addresses.",
+  },
+  PKI_ANCHORS_INVALID: {
+    status: 500,
+    summary:
+      "What the service sent as a tenant's anchors is not a list of self-signed ECDSA P-256 CA certificates; nothing was written.",
   },
 
   // The orbis command-line tool.
@@ -548,9 +597,15 @@ export const ERROR_CATALOGUE = {
     status: 400,
     summary: 'The command cannot be undone and needs --confirm with the name of what it acts on.',
   },
-  CLI_TOKEN_MISSING: { status: 401, summary: 'The command talks to the service and needs --token-file FILE or ORBIS_TOKEN.' },
+  CLI_TOKEN_MISSING: {
+    status: 401,
+    summary: 'The command talks to the service and needs --token-file FILE or ORBIS_TOKEN.',
+  },
   CLI_SERVICE_UNREACHABLE: { status: 503, summary: 'The service API did not answer at the given URL.' },
-  CLI_DEVICE_ID_INVALID: { status: 400, summary: 'A device ID on the command line or in a file is not 64 lowercase hex characters.' },
+  CLI_DEVICE_ID_INVALID: {
+    status: 400,
+    summary: 'A device ID on the command line or in a file is not 64 lowercase hex characters.',
+  },
   CLI_HEADER_INVALID: {
     status: 400,
     summary: 'An image-header file is not JSON or does not match the image-header schema.',

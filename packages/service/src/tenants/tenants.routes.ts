@@ -6,6 +6,7 @@ import { authenticate, authorizePlatform, authorizeTenant } from '../auth/caller
 import { withTransaction } from '../db/backend.ts';
 import { ERROR_RESPONSES, TenantParams } from '../http/common-schemas.ts';
 import type { RouteContext } from '../http/route-context.ts';
+import type { ServicePki } from '../pki/service-pki.ts';
 import { insertMembership, listUserMemberships } from '../users/users.repo.ts';
 import { createDefaultProduct } from '../groups/groups.repo.ts';
 import { getTenant, insertTenant } from './tenants.repo.ts';
@@ -20,7 +21,12 @@ const CreateTenantBody = Type.Object(
 );
 
 /** Tenants: created by a platform operator (who becomes its first Administrator), seen by members. */
-export function registerTenantRoutes(app: FastifyInstance, context: RouteContext): void {
+export function registerTenantRoutes(
+  app: FastifyInstance,
+  context: RouteContext,
+  /** Creates each new tenant's CA in the creation transaction; absent in tests without a PKI. */
+  pki?: Pick<ServicePki, 'createTenantCa'>,
+): void {
   app.post(
     '/api/v1/tenants',
     {
@@ -57,6 +63,8 @@ export function registerTenantRoutes(app: FastifyInstance, context: RouteContext
           action: 'tenant.create',
           details: { name },
         });
+        // The tenant's own self-signed CA, committed with the tenant or not at all.
+        await pki?.createTenantCa(trx, created.id, now);
         return created;
       });
       return reply.status(201).send({ ...tenant, role: 'Administrator' });

@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { randomBytes, randomInt } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { attest, issueChallenge } from '../attestation/attestation.service.ts';
+import { openDatabase, type DatabaseHandle } from '../db/database.ts';
+import { BACKENDS, createTestDatabase, isPostgresSkipped, type Backend } from '../db/test-databases.ts';
+import type { SoftwareDevice } from '../testing/software-device.ts';
+import {
+  createFleetAttestationDeps,
+  createFleetDevices,
+  seedAttestableFleet,
+  type PresignedAttestation,
+} from './fleet.ts';
+import { progressOf, runAndKill } from './kill-child.ts';
+import { assertStorageIntact, reopenAfterCrash } from './restart.ts';
+
+/**
+ * SIGKILL while the service attests devices and issues their certificates: after a restart
+ * every issued certificate has its nonce recorded and its device's boot state moved forward,
+ * no nonce is recorded without its certificate, every attestation the service answered for is
+ * durable, and the device whose attestation was cut off attests again with a fresh nonce.
+ */
+const DEVICES = 600;
+const CHILD = fileURLToPath(new URL('children/attest-devices.ts', import.meta.url));
+
+interface Persisted {
+  readonly certificates: { serial: string; device_id: string; issued_at: number; tenant_id: string }[];
+  readonly nonces: { nonce: string; device_id: string; used_at: number }[];
+  readonly devices: Map<
+    string,
+    { last_bootcount: number | null; last_bootseed: string | null; last_attested_at: number | null }
+  >;
+}
+
+async function readPersisted(handle: DatabaseHandle): Promise<Persisted> {
+  const { db } = handle;
+  const devices = await db
+    .selectFrom('devices')
+    .select(['device_id', 'last_bootcount', 'last_bootseed', 'last_attested_at'])
+    .execute();
+  const certificates = await db
+    .selectFrom('certificates')
+    .select(['serial', 'device_id', 'issued_at', 'tenant_id'])
+    .execute();
+  const nonces = await db.selectFrom('nonces_used').select(['nonce', 'device_id', 'used_at']).execute();
+  // Spread into plain objects: node:sqlite returns rows without a prototype.
+  return {
+    certificates: certificates.map((row) => ({ ...row })),
+    nonces: nonces.map((row) => ({ ...row })),
+    devices: new Map(devices.map(({ device_id, ...row }) => [device_id, row])),
+  };
+}
+
+/**
+ * The invariants of attest()'s transaction, for devices[0..attested) attested once each with
+ * `attestations[i]` and the rest never: returns how many were attested.
+ */
+function assertAtomic(
+  persisted: Persisted,
+  devices: readonly SoftwareDevice[],
+  attestations: readonly PresignedAttestation[],
+  tenantId: string,
+): number {
+  const certificates = new Map(persisted.certificates.map((row) => [row.device_id, row]));
+  const nonces = new Map(persisted.nonces.map((row) => [row.device_id, row]));
+  assert.equal(certificates.size, persisted.certificates.length, 'a device has two certificates');
+  assert.equal(nonces.size, persisted.nonces.length, 'a device has used two nonces');
+  const attested = devices.findIndex((device) => !certificates.has(device.deviceId));
+  const count = attested === -1 ? devices.length : attested;
+  for (const [index, device] of devices.entries()) {
+    const certificate = certificates.get(device.deviceId);
+    const nonce = nonces.get(device.deviceId);
+    const row = persisted.devices.get(device.deviceId);
+    if (index < count) {
+      assert.ok(certificate !== undefined, `device ${index} has no certificate`);
+      assert.equal(certificate.tenant_id, tenantId);
+      assert.deepEqual(
+        nonce,
+        { nonce: attestations[index]?.nonce, device_id: device.deviceId, used_at: certificate.issued_at },
+        `device ${index}: certificate without its nonce`,
+      );
+      assert.deepEqual(
+        row,
+        {
+          last_bootcount: device.bootcount,
+          last_bootseed: device.bootseed,
+          last_attested_at: certificate.issued_at,
+        },
+        `device ${index}: certificate without its boot state`,
+      );
+    } else {
+      assert.equal(certificate, undefined, `device ${index} has a certificate, but an earlier one has none`);
+      assert.equal(nonce, undefined, `device ${index}: nonce recorded without its certificate`);
+      assert.deepEqual(row, { last_bootcount: null, last_bootseed: null, last_attested_at: null });
+    }
+  }
+  assert.equal(persisted.certificates.length, count);
+  assert.equal(persisted.nonces.length, count);
+  return count;
+}
+
+async function crashDuringIssuance(backend: Backend, diagnostic: (message: string) => void): Promise<void> {
+  const database = await createTestDatabase(backend);
+  const scratch = mkdtempSync(join(tmpdir(), 'orbis-crash-attest-'));
+  let handle: DatabaseHandle | undefined;
+  try {
+    handle = await openDatabase({ url: database.url });
+    const devices = createFleetDevices(DEVICES);
+    const tenantId = await seedAttestableFleet(handle.db, devices, Date.now());
+    const nonceKey = randomBytes(32);
+    const deps = await createFleetAttestationDeps(handle.db, nonceKey);
+    // The devices' side, done here: each answers its own challenge with signed evidence.
+    const attestations: PresignedAttestation[] = devices.map((device) => {
+      const { nonce } = issueChallenge(deps, device.deviceId);
+      return { deviceId: device.deviceId, nonce, evidence: device.evidence(nonce, Date.now()) };
+    });
+    writeFileSync(join(scratch, 'attestations.json'), JSON.stringify(attestations));
+    await handle.close();
+    handle = undefined;
+
+    const killAfter = randomInt(10, DEVICES / 4);
+    const delayMs = randomInt(0, 5);
+    diagnostic(`SIGKILL ${delayMs} ms after attestation ${killAfter} of ${DEVICES} is answered`);
+    const child = await runAndKill({
+      script: CHILD,
+      env: {
+        ORBIS_CRASH_DATABASE_URL: database.url,
+        ORBIS_CRASH_NONCE_KEY: Buffer.from(nonceKey).toString('hex'),
+        ORBIS_CRASH_ATTESTATIONS: join(scratch, 'attestations.json'),
+      },
+      killAfter: (line) => line === `attested ${killAfter}`,
+      delayMs,
+      timeoutMs: 30_000,
+    });
+    assert.equal(
+      child.signal,
+      'SIGKILL',
+      `the child ended by itself: ${child.lines.at(-1) ?? ''} ${child.stderr}`,
+    );
+    assert.ok(child.countdownStarted, `the child never answered attestation ${killAfter}: ${child.stderr}`);
+    assert.ok(!child.lines.includes('done'), 'the child attested every device before the kill');
+
+    handle = await reopenAfterCrash(database);
+    await assertStorageIntact(handle);
+    const attested = assertAtomic(await readPersisted(handle), devices, attestations, tenantId);
+    const answered = Math.max(...progressOf(child.lines, 'attested'));
+    const cutOff = Math.max(...progressOf(child.lines, 'attesting'));
+    diagnostic(`answered: ${answered + 1}; started: ${cutOff + 1}; durable after restart: ${attested}`);
+    assert.ok(attested >= answered + 1 && attested <= cutOff + 1, `${attested} attestations durable`);
+    const refusals = await handle.db.selectFrom('security_events').select('code').execute();
+    assert.deepEqual(refusals, []);
+
+    // The device cut off mid-attestation asks again, as a device does after a lost answer.
+    const restarted = await createFleetAttestationDeps(handle.db, randomBytes(32));
+    const device = devices[cutOff] as SoftwareDevice;
+    const { nonce } = issueChallenge(restarted, device.deviceId);
+    const response = await attest(restarted, {
+      deviceId: device.deviceId,
+      nonce,
+      evidence: device.evidence(nonce, Date.now()),
+      source: '127.0.0.1',
+    });
+    assert.equal(response.resultClass, 'trusted');
+    const after = await readPersisted(handle);
+    assert.equal(after.certificates.length, attested + 1);
+    assert.equal(after.nonces.length, attested + 1);
+    assert.ok(after.nonces.some((row) => row.nonce === nonce && row.device_id === device.deviceId));
+  } finally {
+    await handle?.close();
+    await database.drop();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+for (const backend of BACKENDS) {
+  const skip = backend === 'postgres' && isPostgresSkipped() ? 'ORBIS_TEST_SKIP_POSTGRES=1' : false;
+  describe(`crash during certificate issuance (${backend})`, { skip }, () => {
+    it(`leaves no certificate without its nonce and boot state after SIGKILL during issuance (${backend})`, (t) =>
+      crashDuringIssuance(backend, (message) => t.diagnostic(message)));
+  });
+}
