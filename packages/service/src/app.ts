@@ -33,6 +33,8 @@ export interface AppDeps {
   readonly pki?: ServicePki;
   /** Signs the audit chains' heads periodically (audit/audit-signing.ts). */
   readonly auditSigner?: AuditHeadSigner;
+  /** Called when PKI maintenance renewed the device listener's TLS certificate. */
+  readonly onTlsChanged?: () => void;
 }
 
 export interface OrbisApp {
@@ -77,7 +79,16 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Or
   await api.ready();
   // Background work, stopped before storage closes: PKI maintenance and audit-head signing.
   const tasks: PeriodicTask[] = [];
-  if (deps.pki !== undefined) tasks.push(startPkiMaintenance(deps.pki, { clock: deps.clock, log: api.log }));
+  if (deps.pki !== undefined) {
+    const { onTlsChanged } = deps;
+    tasks.push(
+      startPkiMaintenance(deps.pki, {
+        clock: deps.clock,
+        log: api.log,
+        ...(onTlsChanged === undefined ? {} : { onTlsChanged }),
+      }),
+    );
+  }
   if (deps.auditSigner !== undefined) {
     tasks.push(
       startAuditSigning(deps.auditSigner, {

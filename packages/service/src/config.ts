@@ -1,4 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path';
+import { DEVICE_CERTIFICATE_LIFETIME_SECONDS } from '@orbis/protocol';
 
 /**
  * The service's configuration, read once from the environment at start. Every problem is
@@ -19,6 +20,8 @@ export interface ServiceConfig {
   readonly sessionLifetimeSeconds: number;
   /** Default and maximum lifetime of an API token, in seconds. */
   readonly apiTokenMaxLifetimeSeconds: number;
+  /** Lifetime of device certificates, in seconds: 24 hours; shorter only for tests and labs. */
+  readonly deviceCertificateLifetimeSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -90,7 +93,16 @@ export function parseConfig(env: Env, cwd: string): ServiceConfig {
       90 * 24 * 3600,
       problems,
     ),
+    deviceCertificateLifetimeSeconds: readSeconds(
+      env,
+      'ORBIS_DEVICE_CERTIFICATE_LIFETIME_SECONDS',
+      DEVICE_CERTIFICATE_LIFETIME_SECONDS,
+      problems,
+    ),
   };
+  if (config.deviceCertificateLifetimeSeconds > DEVICE_CERTIFICATE_LIFETIME_SECONDS) {
+    problems.push('ORBIS_DEVICE_CERTIFICATE_LIFETIME_SECONDS is at most 86400 (24 hours)');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
 }

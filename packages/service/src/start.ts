@@ -8,7 +8,10 @@ import { parseConfig, type ServiceConfig } from './config.ts';
 import { openDatabase, type DatabaseHandle } from './db/database.ts';
 import { FileKeyStore } from './keys/file-key-store.ts';
 import { loadMasterKey, masterKeySourceFromEnv, type LoadedMasterKey } from './keys/master-key.ts';
-import { createServicePki, type ServicePki } from './pki/service-pki.ts';
+import { createServicePki, deviceAnchorsOf, type ServicePki } from './pki/service-pki.ts';
+import type { AttestationDeps } from './attestation/attestation.service.ts';
+import { createDeviceListener } from './device/device-listener.ts';
+import { Server } from 'node:https';
 import { defaultServiceHostnames } from './pki/service-names.ts';
 
 export interface StartOptions {
@@ -23,6 +26,8 @@ export interface RunningService {
   readonly config: ServiceConfig;
   readonly app: OrbisApp;
   readonly apiUrl: string;
+  /** The device listener (mTLS, /device/v1), e.g. https://127.0.0.1:8441. */
+  readonly deviceUrl: string;
   readonly masterKeyOrigin: LoadedMasterKey['origin'];
   /** Printed once at first start, while the service has no users; undefined afterwards. */
   readonly setupToken: string | undefined;
@@ -30,6 +35,17 @@ export interface RunningService {
   /** The service's CAs: device-listener TLS, the platform root to pin, tenant and update CAs. */
   readonly pki: ServicePki;
   stop(): Promise<void>;
+}
+
+/** KeyStore names of the attestation nonce's HMAC key and the device-capability signing key. */
+export const NONCE_KEY_NAME = 'attestation-nonce';
+export const CAPABILITY_KEY_NAME = 'capability';
+
+/** The capability key, created at first start; its public half is written into devices. */
+async function capabilitySigner(keyStore: FileKeyStore) {
+  return (await keyStore.has(CAPABILITY_KEY_NAME))
+    ? keyStore.getSigner(CAPABILITY_KEY_NAME)
+    : keyStore.createSigningKey(CAPABILITY_KEY_NAME);
 }
 
 const systemClock: Clock = { now: () => Date.now() };
@@ -68,7 +84,30 @@ export async function startService(options: StartOptions): Promise<RunningServic
   const database = await openDatabase({ url: config.databaseUrl });
   const { pki, status, rotation } = await startPki(database, keyStore, clock, config.host);
   const auditSigner = createAuditHeadSigner({ db: database.db, keyStore, clock });
-  const app = await buildApp(config, { database, clock, pki, auditSigner });
+  // The listener is created after the app (it needs the app's storage); the holder lets PKI
+  // maintenance reach it once it exists.
+  const listenerHolder: { server?: { setSecureContext(options: { key: string; cert: string }): void } } = {};
+  const app = await buildApp(config, {
+    database,
+    clock,
+    pki,
+    auditSigner,
+    // A renewed TLS certificate applies to new connections at once, without a restart.
+    onTlsChanged: () => listenerHolder.server?.setSecureContext(pki.deviceListenerTls()),
+  });
+  const attestation: AttestationDeps = {
+    db: database.db,
+    pki,
+    nonceKey: await keyStore.getHmacSecret(NONCE_KEY_NAME),
+    capabilityKey: (await capabilitySigner(keyStore)).publicKey,
+    random: systemRandom,
+    now: () => clock.now(),
+    certificateLifetimeSeconds: config.deviceCertificateLifetimeSeconds,
+  };
+  const deviceListener = await createDeviceListener(
+    { logLevel: config.logLevel, tls: pki.deviceListenerTls() },
+    { attestation, anchors: deviceAnchorsOf(pki) },
+  );
   if (status.rootNeeded) {
     app.api.log.warn('the issuing intermediate is due for renewal and the platform root key is offline');
   }
@@ -82,14 +121,21 @@ export async function startService(options: StartOptions): Promise<RunningServic
   }
   const setupToken = await issueSetupTokenIfNeeded(database.db);
   const apiUrl = await app.api.listen({ host: config.host, port: config.apiPort });
+  const deviceUrl = await deviceListener.listen({ host: config.host, port: config.devicePort });
+  const server: unknown = deviceListener.server;
+  if (server instanceof Server) listenerHolder.server = server;
   return {
     config,
     app,
     apiUrl,
+    deviceUrl,
     masterKeyOrigin: master.origin,
     setupToken,
     keyStore,
     pki,
-    stop: () => app.close(),
+    async stop() {
+      await deviceListener.close();
+      await app.close();
+    },
   };
 }

@@ -221,6 +221,14 @@ export async function attest(
     return refuse(deps, request, device.tenantId, code, detail, now);
   }
   const tenantId = device.tenantId;
+  // A replayed nonce is refused before the CA signs anything; the unique insert below still
+  // decides races between replicas.
+  const used = await withDatabaseErrors(() =>
+    deps.db.selectFrom('nonces_used').select('nonce').where('nonce', '=', request.nonce).executeTakeFirst(),
+  );
+  if (used !== undefined) {
+    return refuse(deps, request, tenantId, 'ATTESTATION_NONCE_REPLAYED', 'this nonce was used before', now);
+  }
   const resultClass: AttestationResultClass =
     result.outcome === 'outdated'
       ? 'update-only'
@@ -260,6 +268,11 @@ export async function attest(
         .updateTable('devices')
         .set({ last_bootcount: bootcount, last_bootseed: bootseed, last_attested_at: now })
         .where('device_id', '=', deviceId)
+        // The state appraisal read must still hold: a device disabled or quarantined meanwhile
+        // gets no certificate.
+        .where('tenant_id', '=', tenantId)
+        .where('disabled', '=', 0)
+        .where('quarantined', '=', 0)
         .where((eb) =>
           eb.or([
             eb('last_bootcount', 'is', null),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
+import { chunked, MAX_BOUND_PARAMETERS } from '../db/backend.ts';
 import { withDatabaseErrors } from '../db/database-errors.ts';
 import type { Database, DeviceGroupsTable } from '../db/schema.ts';
 import { ServiceError } from '../errors.ts';
@@ -122,15 +123,16 @@ export async function setDevicesGroup(
   deviceIds: readonly string[],
   groupId: string,
 ): Promise<void> {
-  if (deviceIds.length === 0) return;
-  await withDatabaseErrors(() =>
-    db
-      .updateTable('devices')
-      .set({ group_id: groupId })
-      .where('tenant_id', '=', tenantId)
-      .where('device_id', 'in', deviceIds)
-      .execute(),
-  );
+  for (const batch of chunked(deviceIds, MAX_BOUND_PARAMETERS)) {
+    await withDatabaseErrors(() =>
+      db
+        .updateTable('devices')
+        .set({ group_id: groupId })
+        .where('tenant_id', '=', tenantId)
+        .where('device_id', 'in', batch)
+        .execute(),
+    );
+  }
 }
 
 /** A tenant raises (never lowers below the feed's) the minimum OS security version of a group. */
