@@ -3,14 +3,23 @@ import { formatTable, printJson, type Output } from '../output.ts';
 
 /**
  * `orbis start` (what `npm start` runs): the whole system for a lab on one machine. Today that
- * is the security service's API with embedded storage; each issue that builds a part adds it
- * here (device listener and a simulated fleet, the portal). `orbis serve` starts the service
+ * is the security service (API and device listener) with embedded storage; each issue that
+ * builds a part adds it here (a simulated fleet, the portal). `orbis serve` starts the service
  * alone, for production, and refuses to generate a master key.
  */
 const PARTS = [
-  { part: 'security service API (people, tenants, roles, API tokens, audit)', state: 'running', issue: 3 },
-  { part: 'crypto core, image packages, registry lists, appraisal', state: 'built', issue: 2 },
-  { part: 'attestation, CA, device certificates, device listener', state: 'in progress', issue: 3 },
+  {
+    part: 'security service API: people, tenants, roles, API tokens, registry, claims, groups, OS releases, audit',
+    state: 'running',
+    issue: 3,
+  },
+  { part: 'device listener: attestation and 24-hour certificates over mTLS', state: 'running', issue: 3 },
+  {
+    part: 'service PKI: platform root, issuing intermediate, tenant CAs with rotation, update CA',
+    state: 'running',
+    issue: 3,
+  },
+  { part: 'crypto core, image packages', state: 'built', issue: 2 },
   { part: 'device runtime and a simulated fleet', state: 'planned', issue: 4 },
   { part: 'apps and the sandbox', state: 'planned', issue: 5 },
   { part: 'security renewal (updates)', state: 'planned', issue: 6 },
@@ -26,6 +35,7 @@ export async function startCommand(options: StartCommandOptions, out: Output): P
   const service = await startService({ env: process.env, cwd: process.cwd(), lab: options.lab });
   const summary = {
     api: service.apiUrl,
+    devices: service.deviceUrl,
     openapi: `${service.apiUrl}/api/v1/openapi.json`,
     dataDir: service.config.dataDir,
     database: service.config.databaseUrl.startsWith('postgres') ? 'postgresql' : 'sqlite',
@@ -36,6 +46,7 @@ export async function startCommand(options: StartCommandOptions, out: Output): P
   if (options.json) printJson(out, summary);
   else {
     out.write(`Orbis security service: ${summary.api} (OpenAPI at ${summary.openapi})\n`);
+    out.write(`device listener: ${summary.devices} (mTLS; devices pin the platform root)\n`);
     out.write(`data: ${summary.dataDir} (${summary.database}); master key: ${summary.masterKey}\n`);
     if (service.setupToken !== undefined) {
       out.write(

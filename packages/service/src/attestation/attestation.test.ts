@@ -501,6 +501,27 @@ forEachBackend('attestation', (context) => {
     );
   });
 
+  it('answers malformed, unknown-field, wrong-type and oversized device requests with a code, never 500', async () => {
+    const via = client();
+    for (const [path, body] of [
+      ['/device/v1/attestation/challenge', { deviceId: good.deviceId, extra: 1 }],
+      ['/device/v1/attestation/challenge', { deviceId: good.deviceId.toUpperCase() }],
+      ['/device/v1/attestation', { deviceId: good.deviceId, nonce: 7, evidence: 'x' }],
+      ['/device/v1/attestation', []],
+    ] as const) {
+      const response = await via.call('POST', path, body);
+      assert.deepEqual(
+        [response.status, response.body['code']],
+        [400, 'REQUEST_INVALID'],
+        `${path} ${JSON.stringify(body)}`,
+      );
+    }
+    const oversized = await via.call('POST', '/device/v1/attestation/challenge', {
+      deviceId: 'a'.repeat(100_000),
+    });
+    assert.deepEqual([oversized.status, oversized.body['code']], [413, 'REQUEST_TOO_LARGE']);
+  });
+
   it('refuses a disabled device’s certificate on every route, at the next request', async () => {
     spare.reboot();
     const { response } = await attestOnce(spare);
