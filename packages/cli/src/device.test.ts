@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,25 +6,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { signDeviceList } from '@orbis/ca';
 import { encodeBase64Url, generateSoftwareSigner } from '@orbis/crypto';
-import { startService, type RunningService } from '@orbis/service';
+import type { RunningService } from '@orbis/service';
+import { runOrbis, startLabService } from './lab.test-helpers.ts';
 
-const bin = new URL('./bin/orbis.ts', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'orbis-cli-device-'));
 const devices = Array.from({ length: 1500 }, () => generateSoftwareSigner().signer.publicKey);
-
-function orbis(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: dir,
-      env: { ...process.env, ORBIS_TOKEN: '' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const orbis = (...args: string[]) => runOrbis(dir, ...args);
 
 describe('orbis device claim, list, disable and enable against a running service', () => {
   let service: RunningService;
@@ -33,35 +19,10 @@ describe('orbis device claim, list, disable and enable against a running service
   let common: string[] = [];
 
   before(async () => {
-    service = await startService({
-      env: {
-        ORBIS_DATA_DIR: join(dir, 'data'),
-        ORBIS_API_PORT: '0',
-        ORBIS_DEVICE_PORT: '0',
-        ORBIS_LOG_LEVEL: 'silent',
-      },
-      cwd: dir,
-      lab: true,
-    });
-    const call = async (method: string, path: string, token?: string, body?: unknown) => {
-      const response = await fetch(`${service.apiUrl}${path}`, {
-        method,
-        headers: {
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(body ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      return (await response.json()) as Record<string, unknown>;
-    };
-    const password = 'a password of some length';
-    const token = (
-      await call('POST', '/api/v1/setup', undefined, {
-        setupToken: service.setupToken,
-        email: 'op@example.com',
-        password,
-      })
-    )['token'] as string;
+    const lab = await startLabService(dir);
+    service = lab.service;
+    const { call } = lab;
+    const token = lab.operatorToken;
     tenantId = (await call('POST', '/api/v1/tenants', token, { name: 'A' }))['id'] as string;
     const manufacturerKey = generateSoftwareSigner().signer;
     const manufacturerId = (

@@ -1,59 +1,25 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startService, type RunningService } from '@orbis/service';
+import type { RunningService } from '@orbis/service';
+import { LAB_PASSWORD, runOrbis, startLab, startLabService } from './lab.test-helpers.ts';
 
-const bin = new URL('./bin/orbis.ts', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'orbis-cli-tenant-'));
-const env = {
-  ORBIS_DATA_DIR: join(dir, 'data'),
-  ORBIS_API_PORT: '0',
-  ORBIS_DEVICE_PORT: '0',
-  ORBIS_LOG_LEVEL: 'silent',
-};
-
-function orbis(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: dir,
-      env: { ...process.env, ORBIS_TOKEN: '' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const orbis = (...args: string[]) => runOrbis(dir, ...args);
 
 describe('orbis tenant download-ca against a running service', () => {
   let service: RunningService;
   const tenants: Record<string, string> = {};
 
   before(async () => {
-    service = await startService({ env, cwd: dir, lab: true });
-    const call = async (method: string, path: string, token?: string, body?: unknown) => {
-      const response = await fetch(`${service.apiUrl}${path}`, {
-        method,
-        headers: {
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(body ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      return (await response.json()) as Record<string, unknown>;
-    };
-    const password = 'a password of some length';
-    const operator = (
-      await call('POST', '/api/v1/setup', undefined, {
-        setupToken: service.setupToken,
-        email: 'op@example.com',
-        password,
-      })
-    )['token'] as string;
+    const lab = await startLabService(dir);
+    service = lab.service;
+    const { call } = lab;
+    const password = LAB_PASSWORD;
+    const operator = lab.operatorToken;
     writeFileSync(join(dir, 'operator.token'), `${operator}\n`);
     for (const name of ['A', 'B'])
       tenants[name] = (await call('POST', '/api/v1/tenants', operator, { name }))['id'] as string;
@@ -119,7 +85,7 @@ describe('orbis tenant download-ca against a running service', () => {
     const tls = service.pki.deviceListenerTls().cert;
     const anchors = await service.pki.tenantAnchorPems(tenants['A']!, Date.now());
     await service.stop();
-    service = await startService({ env, cwd: dir, lab: true });
+    service = await startLab(dir);
     assert.equal(service.pki.platformRootPem(), root);
     assert.equal(service.pki.deviceListenerTls().cert, tls);
     assert.deepEqual(await service.pki.tenantAnchorPems(tenants['A']!, Date.now()), anchors);
