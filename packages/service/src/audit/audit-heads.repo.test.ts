@@ -4,19 +4,12 @@ import { it } from 'node:test';
 import { forEachBackend } from '../db/test-databases.ts';
 import { findLatestAuditHead, insertAuditHead, listAuditHeads } from './audit-heads.repo.ts';
 import { appendAuditEvent, verifyAuditChain, type AuditEventInput } from './audit.repo.ts';
+import { sampleAuditEvent } from './audit.test-helpers.ts';
 
 const NOW = 1_700_000_000_000;
 
 function event(tenantId: string, index: number): AuditEventInput {
-  return {
-    tenantId,
-    at: NOW + index,
-    actor: 'user:ada',
-    action: 'device.claim',
-    target: `device:${index}`,
-    source: '192.0.2.1',
-    details: { index },
-  };
+  return sampleAuditEvent(tenantId, index, NOW);
 }
 
 forEachBackend('audit-heads.repo', (context) => {

@@ -16,19 +16,12 @@ import {
   type AuditExport,
 } from './audit-signing.ts';
 import { appendAuditEvent, listAuditEvents, type AuditEventInput } from './audit.repo.ts';
+import { sampleAuditEvent } from './audit.test-helpers.ts';
 
 const NOW = 1_795_000_000_000;
 
 function event(tenantId: string, index: number): AuditEventInput {
-  return {
-    tenantId,
-    at: NOW + index,
-    actor: 'user:ada',
-    action: 'device.claim',
-    target: `device:${index}`,
-    source: '192.0.2.1',
-    details: { index },
-  };
+  return sampleAuditEvent(tenantId, index, NOW);
 }
 
 forEachBackend('audit-head signing', (context) => {

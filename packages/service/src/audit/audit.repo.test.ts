@@ -16,19 +16,12 @@ import {
   verifyAuditChain,
   type AuditEventInput,
 } from './audit.repo.ts';
+import { sampleAuditEvent } from './audit.test-helpers.ts';
 
 const NOW = 1_700_000_000_000;
 
 function event(tenantId: string, index: number): AuditEventInput {
-  return {
-    tenantId,
-    at: NOW + index,
-    actor: 'user:ada',
-    action: 'device.claim',
-    target: `device:${index}`,
-    source: '192.0.2.1',
-    details: { index, note: 'é', nested: { b: 2, a: [1, 'x'] } },
-  };
+  return sampleAuditEvent(tenantId, index, NOW, { index, note: 'é', nested: { b: 2, a: [1, 'x'] } });
 }
 
 /** Appends `count` events to the chain from another process: a second SQLite writer. */
