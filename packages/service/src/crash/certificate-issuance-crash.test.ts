@@ -15,7 +15,7 @@ import {
   seedAttestableFleet,
   type PresignedAttestation,
 } from './fleet.ts';
-import { progressOf, runAndKill } from './kill-child.ts';
+import { progressOf, runAndKill, assertKilledMidway } from './kill-child.ts';
 import { assertStorageIntact, reopenAfterCrash } from './restart.ts';
 
 /**
@@ -136,13 +136,7 @@ async function crashDuringIssuance(backend: Backend, diagnostic: (message: strin
       delayMs,
       timeoutMs: 30_000,
     });
-    assert.equal(
-      child.signal,
-      'SIGKILL',
-      `the child ended by itself: ${child.lines.at(-1) ?? ''} ${child.stderr}`,
-    );
-    assert.ok(child.countdownStarted, `the child never answered attestation ${killAfter}: ${child.stderr}`);
-    assert.ok(!child.lines.includes('done'), 'the child attested every device before the kill');
+    assertKilledMidway(child, `attestation ${killAfter}`);
 
     handle = await reopenAfterCrash(database);
     await assertStorageIntact(handle);

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
@@ -64,4 +65,18 @@ export function progressOf(lines: readonly string[], word: string): number[] {
     const match = new RegExp(`^${word} (\\d+)$`).exec(line);
     return match === null ? [] : [Number(match[1])];
   });
+}
+
+/**
+ * Asserts the kill landed mid-run: the child was SIGKILLed (it did not end by itself), after
+ * the step that starts the countdown and before it printed `done`.
+ */
+export function assertKilledMidway(child: KilledChild, step: string): void {
+  assert.equal(
+    child.signal,
+    'SIGKILL',
+    `the child ended by itself: ${child.lines.at(-1) ?? ''} ${child.stderr}`,
+  );
+  assert.ok(child.countdownStarted, `the child never reached ${step}: ${child.stderr}`);
+  assert.ok(!child.lines.includes('done'), 'the child finished before the kill');
 }
