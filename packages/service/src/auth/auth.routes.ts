@@ -16,7 +16,12 @@ import { generateToken, hashToken } from './tokens.ts';
 const errors = { 400: ErrorEnvelope, 401: ErrorEnvelope, 409: ErrorEnvelope, 413: ErrorEnvelope };
 
 /** A password hash to compare against when the email is unknown, so timing does not tell. */
-const decoyHash = hashPassword('decoy password that matches nothing');
+let decoyHash: Promise<string> | undefined;
+/** Made on the first login, not when the module loads (the CLI imports it without logging in). */
+function decoy(): Promise<string> {
+  decoyHash ??= hashPassword('decoy password that matches nothing');
+  return decoyHash;
+}
 
 async function startSession(context: RouteContext, user: User) {
   const token = generateToken('session');
@@ -70,7 +75,7 @@ export function registerAuthRoutes(app: FastifyInstance, context: RouteContext):
     async (request, reply) => {
       const body = request.body as Type.Static<typeof LoginBody>;
       const credentials = await findUserCredentials(context.db, body.email);
-      const valid = await verifyPassword(credentials?.passwordHash ?? (await decoyHash), body.password);
+      const valid = await verifyPassword(credentials?.passwordHash ?? (await decoy()), body.password);
       if (credentials === undefined || !valid) {
         throw new ServiceError('AUTH_LOGIN_FAILED', 'email address or password is wrong');
       }
