@@ -1,7 +1,12 @@
 import { generateKeyPairSync, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { CryptoError } from './errors.ts';
 import { publicKeyFromKeyObject, type PublicKey } from './public-key.ts';
-import { derToP1363, P1363_SIGNATURE_BYTES, type SignatureEncoding } from './signature-encoding.ts';
+import {
+  derToP1363,
+  p1363ToDer,
+  P1363_SIGNATURE_BYTES,
+  type SignatureEncoding,
+} from './signature-encoding.ts';
 
 /**
  * A signing key as a handle: it signs, and tells its public key, but never gives out private
@@ -81,7 +86,9 @@ export function isValidSignature(
     return nodeVerify('sha256', data, publicKey.keyObject, signature);
   }
   if (signature.byteLength !== P1363_SIGNATURE_BYTES) return false;
-  return nodeVerify('sha256', data, { key: publicKey.keyObject, dsaEncoding: 'ieee-p1363' }, signature);
+  // r ‖ s re-encoded as minimal DER verifies about 30% faster than dsaEncoding 'ieee-p1363'
+  // (docs/benchmarks.md); the conversion is exact, so the answer is the same.
+  return nodeVerify('sha256', data, publicKey.keyObject, p1363ToDer(signature));
 }
 
 /** Throws CRYPTO_SIGNATURE_MALFORMED or CRYPTO_SIGNATURE_INVALID unless the signature verifies. */

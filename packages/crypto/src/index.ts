@@ -16,6 +16,7 @@ export {
   publicKeyToRaw,
   publicKeyToJwk,
   publicKeyFromKeyObject,
+  isP256Point,
   P256_SPKI_BYTES,
   P256_RAW_PUBLIC_KEY_BYTES,
   type PublicKey,

