@@ -12,6 +12,10 @@ export interface EvidenceJws {
 }
 
 const HEADER_MEMBERS = ['alg', 'typ'].join();
+/** Most header encodings remembered as accepted (whitespace and order give a header many spellings). */
+export const MAX_REMEMBERED_HEADERS = 16;
+/** Header segments already checked and accepted: devices send the same few, so most skip the JSON. */
+const acceptedHeaders = new Set<string>();
 
 function decodeSegment(segment: string, what: string): Uint8Array {
   try {
@@ -68,7 +72,10 @@ export function parseEvidenceJws(evidence: string): EvidenceJws {
     throw new AttestationError('ATTESTATION_EVIDENCE_MALFORMED', 'a compact JWS has exactly three segments');
   }
   const [headerText, payloadText, signatureText] = segments as [string, string, string];
-  checkHeader(decodeSegment(headerText, 'the header'));
+  if (!acceptedHeaders.has(headerText)) {
+    checkHeader(decodeSegment(headerText, 'the header'));
+    if (acceptedHeaders.size < MAX_REMEMBERED_HEADERS) acceptedHeaders.add(headerText);
+  }
   const payload = decodeSegment(payloadText, 'the payload');
   const signature = decodeSegment(signatureText, 'the signature');
   if (signature.byteLength !== P1363_SIGNATURE_BYTES) {

@@ -13,6 +13,7 @@ import {
   testUeid,
 } from '@orbis/testkit';
 import { AttestationError } from '../errors.ts';
+import { MAX_REMEMBERED_HEADERS } from './evidence-jws.ts';
 import { createNonce } from './nonce.ts';
 import { ueidForDevice, verifyEvidence, type VerifyEvidenceOptions } from './verify-evidence.ts';
 
@@ -70,6 +71,24 @@ describe('verifyEvidence accepts what a root of trust signs', () => {
     );
     assert.equal(refusal(evidence, { now: now + 300_000 }), undefined);
     assert.equal(refusal(evidence, { now: now - 300_000 }), undefined);
+  });
+});
+
+describe('verifyEvidence remembers accepted headers, and only accepted ones', () => {
+  it('stops remembering at MAX_REMEMBERED_HEADERS spellings and still checks every other header', () => {
+    // Whitespace gives one header endless spellings: each must be checked, none may grow memory without bound.
+    for (let spaces = 0; spaces < MAX_REMEMBERED_HEADERS + 4; spaces += 1) {
+      const spelled = base64UrlOf(`{"alg":"ES256",${' '.repeat(spaces)}"typ":"eat+jwt"}`);
+      assert.equal(refusal(signJwsSegments(spelled, payloadSegment, device.identityKey)), undefined);
+      assert.equal(refusal(signJwsSegments(spelled, payloadSegment, device.identityKey)), undefined);
+    }
+    const bad = base64UrlOf('{"alg":"none","typ":"eat+jwt"}');
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      assert.equal(
+        refusal(signJwsSegments(bad, payloadSegment, device.identityKey)),
+        'ATTESTATION_HEADER_INVALID',
+      );
+    }
   });
 });
 
