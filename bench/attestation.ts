@@ -1,13 +1,14 @@
 /**
  * Attestation in the service against the raw P-256 operations it is built on (one DER sign
- * plus one DER verify with cached KeyObjects), measured in the same run. Run with
- * `node_modules/.bin/node bench/attestation.ts`; results go in docs/benchmarks.md. Needs
- * PostgreSQL at ORBIS_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres).
+ * plus one DER verify with cached KeyObjects), measured in the same run. Run on one core with
+ * `taskset -c 0 node_modules/.bin/node bench/attestation.ts`; results go in docs/benchmarks.md.
+ * Needs PostgreSQL at ORBIS_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres).
  *
  * - Attestation in process on SQLite (a file, WAL, synchronous=FULL) and on PostgreSQL (a
  *   fresh database): each operation is issueChallenge plus attest() on evidence the device
  *   signed beforehand (the device's own signature is not counted); each pre-signed nonce is
- *   used once. Then each step of attest() alone, to show where the time goes.
+ *   used once. With several in flight, their writes share commits (group commit); each row
+ *   says how many shared one on average. Then each step of attest() alone.
  * - The device protocol over real TLS: the device listener's CPU time per connection, the
  *   device in a child process, with a bare node:tls server for reference.
  */
@@ -18,6 +19,7 @@ import type { Backend } from '../packages/service/src/db/test-databases.ts';
 import type { SoftwareDevice } from '../packages/service/src/testing/software-device.ts';
 import { attestPresigned, openBackend, presignAttestations, type BackendRun } from './attestation-backend.ts';
 import { attestationPhases } from './attestation-phases.ts';
+import { IdentityKeyCache } from '../packages/service/src/attestation/attestation.store.ts';
 import {
   RATE_TABLE_HEADER,
   countedOps,
@@ -30,7 +32,8 @@ import { createServerCertificate, measureBareTls, measureListener, type TlsCostR
 
 const DEVICES = 2000;
 const ATTEST_ROUNDS = { opsPerRound: 400, rounds: 5 } as const;
-const CONCURRENCIES = [1, 8] as const;
+const CONCURRENCIES = [1, 8, 64] as const;
+const MOST_IN_FLIGHT = 64;
 const PHASE_ROUND_MS = 150;
 const PHASE_ROUNDS = 5;
 const BASELINE_ROUND_MS = 400;
@@ -61,21 +64,37 @@ const sections: [string, string][] = [];
 const table = (title: string, rows: string[]) =>
   sections.push([title, `${RATE_TABLE_HEADER}\n${rows.join('\n')}`]);
 
-/** issueChallenge + attest(), sequential and with several in flight, each on its own nonces. */
+/**
+ * issueChallenge + attest(), sequential and with several in flight, each on its own nonces;
+ * then the most in flight again with the identity-key cache off, as for a fleet larger than it.
+ */
 async function attestationRows(run: BackendRun, label: string, presigned: PresignedAttestation[]) {
   const baseline = await measureBaseline();
   const rows = [rateRow(BASELINE_NAME, baseline, baseline)];
+  const uncached: BackendRun = { ...run, deps: { ...run.deps, identityKeys: new IdentityKeyCache(0) } };
+  const cases = [
+    ...CONCURRENCIES.map((concurrency) => ({ concurrency, run, note: '' })),
+    { concurrency: MOST_IN_FLIGHT, run: uncached, note: ', identity keys parsed every time (no cache)' },
+  ];
   let offset = 0;
-  for (const concurrency of CONCURRENCIES) {
+  for (const { concurrency, run: target, note } of cases) {
     const first = offset;
     offset += countedOps(ATTEST_ROUNDS);
+    const { commits, records } = run.deps.recorder;
     const rate = await measureCounted({
       ...ATTEST_ROUNDS,
       concurrency,
-      run: (index) => attestPresigned(run, presigned[first + index] as PresignedAttestation),
+      run: (index) => attestPresigned(target, presigned[first + index] as PresignedAttestation),
     });
+    const perCommit = (run.deps.recorder.records - records) / (run.deps.recorder.commits - commits);
     const how = concurrency === 1 ? 'sequential' : `${concurrency} in flight`;
-    rows.push(rateRow(`issueChallenge + attest(), ${label}, ${how}`, rate, baseline));
+    rows.push(
+      rateRow(
+        `issueChallenge + attest(), ${label}, ${how} (${perCommit.toFixed(1)} per commit)${note}`,
+        rate,
+        baseline,
+      ),
+    );
   }
   return rows;
 }
@@ -83,7 +102,7 @@ async function attestationRows(run: BackendRun, label: string, presigned: Presig
 async function phaseRows(run: BackendRun): Promise<string[]> {
   const baseline = await measureBaseline();
   const rows = [rateRow(BASELINE_NAME, baseline, baseline)];
-  for (const [name, phase] of await attestationPhases(run, devices[0] as SoftwareDevice, nonceKey)) {
+  for (const [name, phase] of await attestationPhases(run, devices)) {
     rows.push(rateRow(name, await measureTimed(phase, PHASE_ROUND_MS, PHASE_ROUNDS), baseline));
   }
   return rows;
@@ -121,7 +140,7 @@ async function tlsSection(run: BackendRun): Promise<void> {
 
 // Both backends use the same pre-signed attestations (their databases are separate), made
 // with the first backend's deps: a nonce depends only on the shared nonce key.
-const presignedCount = CONCURRENCIES.length * countedOps(ATTEST_ROUNDS);
+const presignedCount = (CONCURRENCIES.length + 1) * countedOps(ATTEST_ROUNDS);
 let presigned: PresignedAttestation[] = [];
 
 async function backendSections(backend: Backend, label: string) {

@@ -13,6 +13,7 @@ import { createDeviceListener } from '../packages/service/src/device/device-list
 import type { SoftwareDevice } from '../packages/service/src/testing/software-device.ts';
 import type { BackendRun } from './attestation-backend.ts';
 import type { TlsClientCommand, TlsClientReport, TlsClientSetup } from './tls-device-client.ts';
+import { DeviceConnections } from '../packages/service/src/device/device-connections.ts';
 
 export interface TlsCostRow {
   readonly name: string;
@@ -117,7 +118,7 @@ export async function measureListener(
         cert: serverTls.pem,
       },
     },
-    { attestation: run.deps, anchors: run.deps.pki },
+    { attestation: run.deps, anchors: run.deps.pki, connections: new DeviceConnections() },
   );
   try {
     await listener.listen({ host: '127.0.0.1', port: 0 });

@@ -20,6 +20,7 @@ import { registerRegistryRoutes } from './registry/registry.routes.ts';
 import { registerTenantRoutes } from './tenants/tenants.routes.ts';
 import { registerApiTokenRoutes } from './tokens/api-tokens.routes.ts';
 import { registerMemberRoutes } from './users/members.routes.ts';
+import type { DeviceConnections } from './device/device-connections.ts';
 
 export interface AppDeps {
   readonly database: DatabaseHandle;
@@ -35,6 +36,8 @@ export interface AppDeps {
   readonly auditSigner?: AuditHeadSigner;
   /** Called when PKI maintenance renewed the device listener's TLS certificate. */
   readonly onTlsChanged?: () => void;
+  /** The device listener's connections, so blocking a device closes them at once. */
+  readonly deviceConnections?: DeviceConnections;
 }
 
 export interface OrbisApp {
@@ -46,7 +49,12 @@ export interface OrbisApp {
 
 /** The composition root of the security service. */
 export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<OrbisApp> {
-  const context: RouteContext = { db: deps.database.db, clock: deps.clock, config };
+  const context: RouteContext = {
+    db: deps.database.db,
+    clock: deps.clock,
+    config,
+    ...(deps.deviceConnections === undefined ? {} : { deviceConnections: deps.deviceConnections }),
+  };
   let closing = false;
   const api = createServer({
     logLevel: config.logLevel,

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { Clock, Random } from '@orbis/crypto';
+import type { Clock } from '@orbis/crypto';
 import { buildApp, type OrbisApp } from './app.ts';
 import { createAuditHeadSigner } from './audit/audit-signing.ts';
 import { issueSetupTokenIfNeeded } from './auth/setup.ts';
@@ -9,10 +8,12 @@ import { openDatabase, type DatabaseHandle } from './db/database.ts';
 import { FileKeyStore } from './keys/file-key-store.ts';
 import { loadMasterKey, masterKeySourceFromEnv, type LoadedMasterKey } from './keys/master-key.ts';
 import { createServicePki, deviceAnchorsOf, type ServicePki } from './pki/service-pki.ts';
-import type { AttestationDeps } from './attestation/attestation.service.ts';
+import { systemRandom } from './random.ts';
+import { closeAttestation, createAttestationDeps } from './attestation/attestation.service.ts';
 import { createDeviceListener } from './device/device-listener.ts';
 import { Server } from 'node:https';
 import { defaultServiceHostnames } from './pki/service-names.ts';
+import { DeviceConnections } from './device/device-connections.ts';
 
 export interface StartOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -49,7 +50,6 @@ async function capabilitySigner(keyStore: FileKeyStore) {
 }
 
 const systemClock: Clock = { now: () => Date.now() };
-const systemRandom: Random = { bytes: (length) => new Uint8Array(randomBytes(length)) };
 
 /** The PKI brought up to date before any listener opens: a platform failure stops the start. */
 async function startPki(database: DatabaseHandle, keyStore: FileKeyStore, clock: Clock, host: string) {
@@ -87,15 +87,18 @@ export async function startService(options: StartOptions): Promise<RunningServic
   // The listener is created after the app (it needs the app's storage); the holder lets PKI
   // maintenance reach it once it exists.
   const listenerHolder: { server?: { setSecureContext(options: { key: string; cert: string }): void } } = {};
+  // Shared by the API (blocking a device closes its connections) and the device listener.
+  const deviceConnections = new DeviceConnections();
   const app = await buildApp(config, {
     database,
     clock,
     pki,
     auditSigner,
+    deviceConnections,
     // A renewed TLS certificate applies to new connections at once, without a restart.
     onTlsChanged: () => listenerHolder.server?.setSecureContext(pki.deviceListenerTls()),
   });
-  const attestation: AttestationDeps = {
+  const attestation = createAttestationDeps({
     db: database.db,
     pki,
     nonceKey: await keyStore.getHmacSecret(NONCE_KEY_NAME),
@@ -103,10 +106,10 @@ export async function startService(options: StartOptions): Promise<RunningServic
     random: systemRandom,
     now: () => clock.now(),
     certificateLifetimeSeconds: config.deviceCertificateLifetimeSeconds,
-  };
+  });
   const deviceListener = await createDeviceListener(
     { logLevel: config.logLevel, tls: pki.deviceListenerTls() },
-    { attestation, anchors: deviceAnchorsOf(pki) },
+    { attestation, anchors: deviceAnchorsOf(pki), connections: deviceConnections },
   );
   if (status.rootNeeded) {
     app.api.log.warn('the issuing intermediate is due for renewal and the platform root key is offline');
@@ -135,6 +138,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
     pki,
     async stop() {
       await deviceListener.close();
+      await closeAttestation(attestation);
       await app.close();
     },
   };

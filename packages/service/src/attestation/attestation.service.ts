@@ -1,6 +1,7 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { DeviceCertificateIssuer } from '@orbis/ca';
-import { parseDeviceId, parsePublicKeySpki, type PublicKey, type Random } from '@orbis/crypto';
+import { parseDeviceId, type PublicKey, type Random } from '@orbis/crypto';
 import {
   DEVICE_CERTIFICATE_BACKDATE_SECONDS,
   NONCE_LIFETIME_SECONDS,
@@ -17,17 +18,16 @@ import {
   type AppraisalResult,
   type VerifiedEvidence,
 } from '@orbis/verify';
-import { withTransaction } from '../db/backend.ts';
-import { isUniqueViolation, withDatabaseErrors } from '../db/database-errors.ts';
 import type { Database } from '../db/schema.ts';
 import { ServiceError } from '../errors.ts';
-import { findTenantGroup } from '../groups/groups.repo.ts';
+import type { Device } from '../registry/registry.repo.ts';
 import {
-  findOsMeasurement,
-  getFeedPolicy,
-  latestOsSecurityVersion,
-} from '../os-releases/os-releases.repo.ts';
-import { findDevice, type Device } from '../registry/registry.repo.ts';
+  AttestationRecorder,
+  IdentityKeyCache,
+  ReferenceMeasurements,
+  readAttestationSubject,
+  type AttestationSubject,
+} from './attestation.store.ts';
 import { recordSecurityEvent } from './security-events.repo.ts';
 
 /** The certificate authorities attestation issues from, and the anchors it hands out. */
@@ -38,7 +38,8 @@ export interface AttestationPki {
   tenantAnchorPems(tenantId: string, now: number): Promise<string[]>;
 }
 
-export interface AttestationDeps {
+/** What attestation is made from: storage, the CAs, keys, randomness and the clock. */
+export interface AttestationSetup {
   readonly db: Kysely<Database>;
   readonly pki: AttestationPki;
   /** Key for the nonces' HMAC, from the KeyStore. */
@@ -49,6 +50,30 @@ export interface AttestationDeps {
   readonly now: () => number;
   /** 24 hours in production; seconds in tests. */
   readonly certificateLifetimeSeconds: number;
+}
+
+/** The setup with the state attestation keeps between requests: see attestation.store.ts. */
+export interface AttestationDeps extends Omit<AttestationSetup, 'nonceKey'> {
+  /** The nonce key as a node:crypto secret key (an HMAC with a raw key re-imports it each time). */
+  readonly nonceKey: KeyObject;
+  readonly recorder: AttestationRecorder;
+  readonly identityKeys: IdentityKeyCache;
+  readonly measurements: ReferenceMeasurements;
+}
+
+export function createAttestationDeps(setup: AttestationSetup): AttestationDeps {
+  return {
+    ...setup,
+    nonceKey: createSecretKey(setup.nonceKey),
+    recorder: new AttestationRecorder(setup.db),
+    identityKeys: new IdentityKeyCache(),
+    measurements: new ReferenceMeasurements(),
+  };
+}
+
+/** Writes the attestations still in flight, then refuses new ones: call before closing the database. */
+export async function closeAttestation(deps: AttestationDeps): Promise<void> {
+  await deps.recorder.close();
 }
 
 export interface AttestationRequest {
@@ -89,11 +114,10 @@ export function issueChallenge(
   return { nonce, expiresAt: now + NONCE_LIFETIME_SECONDS * 1000 };
 }
 
-async function loadPolicy(deps: AttestationDeps, device: Device, tenantId: string, now: number) {
-  const group =
-    device.groupId === null ? undefined : await findTenantGroup(deps.db, tenantId, device.groupId);
+/** The minimum OS security version for the device's group, and whether its grace period runs. */
+function policyOf(subject: AttestationSubject, now: number) {
+  const { group, feed } = subject;
   if (group === undefined) throw new ServiceError('GROUP_NOT_FOUND', 'the device is in no group');
-  const feed = await getFeedPolicy(deps.db, group.osFeed);
   const groupMinimum = group.minOsSecurityVersion ?? 0;
   const minimum = Math.max(feed.minSecurityVersion, groupMinimum);
   return {
@@ -101,17 +125,18 @@ async function loadPolicy(deps: AttestationDeps, device: Device, tenantId: strin
     minimum,
     // The feed's grace period covers the feed's minimum only; a tenant's own raise applies at once.
     inGracePeriod: now < feed.minEffectiveFrom && groupMinimum < minimum,
-    latest: await latestOsSecurityVersion(deps.db),
   };
 }
 
-async function appraise(deps: AttestationDeps, device: Device, evidence: VerifiedEvidence, now: number) {
-  const tenantId = device.tenantId ?? '';
-  const policy = device.tenantId === null ? undefined : await loadPolicy(deps, device, tenantId, now);
-  const measurements = new Map<string, Awaited<ReturnType<typeof findOsMeasurement>>>();
-  for (const entry of evidence.claims.orbis_boot_log) {
-    if (entry.kind !== 'app') measurements.set(entry.sha256, await findOsMeasurement(deps.db, entry.sha256));
-  }
+async function appraise(
+  deps: AttestationDeps,
+  subject: AttestationSubject,
+  evidence: VerifiedEvidence,
+  now: number,
+) {
+  const { device } = subject;
+  const policy = device.tenantId === null ? undefined : policyOf(subject, now);
+  const osMeasurement = await deps.measurements.lookup(deps.db, subject.referenceRevision);
   const result: AppraisalResult = appraiseEvidence(
     evidence.claims,
     {
@@ -124,13 +149,13 @@ async function appraise(deps: AttestationDeps, device: Device, evidence: Verifie
       capabilityEpoch: device.capabilityEpoch,
     },
     {
-      osMeasurement: (sha256) => measurements.get(sha256),
+      osMeasurement,
       // Tenant app images arrive with security renewal; until then every app is unknown
       // unless the device is in development mode.
       appImage: () => undefined,
       minimumOsSecurityVersion: policy?.minimum ?? 0,
       inGracePeriod: policy?.inGracePeriod ?? false,
-      latestOsSecurityVersion: policy?.latest ?? 0,
+      latestOsSecurityVersion: subject.latestOsSecurityVersion,
       capabilityKey: deps.capabilityKey,
       now: Math.floor(now / 1000),
     },
@@ -190,10 +215,11 @@ export async function attest(
 ): Promise<AttestationResponse> {
   const now = deps.now();
   const deviceId = parseDeviceId(request.deviceId);
-  const device = await findDevice(deps.db, deviceId);
-  if (device === undefined) {
+  const subject = await readAttestationSubject(deps.db, deviceId, request.nonce);
+  if (subject === undefined) {
     return refuse(deps, request, null, 'ATTESTATION_DEVICE_UNKNOWN', 'no registered device has this ID', now);
   }
+  const { device } = subject;
   let evidence: VerifiedEvidence;
   try {
     verifyNonce(request.nonce, {
@@ -203,7 +229,7 @@ export async function attest(
       lifetimeSeconds: NONCE_LIFETIME_SECONDS,
     });
     evidence = verifyEvidence(request.evidence, {
-      identityKey: parsePublicKeySpki(device.identitySpki),
+      identityKey: deps.identityKeys.get(deviceId, device.identitySpki),
       expectedNonce: request.nonce,
       now,
       maxClockSkewSeconds: MAX_CLOCK_SKEW_SECONDS,
@@ -212,7 +238,7 @@ export async function attest(
     if (!(error instanceof OrbisError)) throw error;
     return refuse(deps, request, device.tenantId, (error as OrbisError).code, error.message, now);
   }
-  const { result, group } = await appraise(deps, device, evidence, now);
+  const { result, group } = await appraise(deps, subject, evidence, now);
   const [finding] = result.findings;
   if (result.outcome === 'untrusted' || group === undefined || device.tenantId === null) {
     const code = finding?.code ?? 'APPRAISAL_DEVICE_UNCLAIMED';
@@ -221,12 +247,9 @@ export async function attest(
     return refuse(deps, request, device.tenantId, code, detail, now);
   }
   const tenantId = device.tenantId;
-  // A replayed nonce is refused before the CA signs anything; the unique insert below still
-  // decides races between replicas.
-  const used = await withDatabaseErrors(() =>
-    deps.db.selectFrom('nonces_used').select('nonce').where('nonce', '=', request.nonce).executeTakeFirst(),
-  );
-  if (used !== undefined) {
+  // A replayed nonce is refused before the CA signs anything; the unique insert at commit
+  // still decides races between requests and replicas.
+  if (subject.nonceUsed) {
     return refuse(deps, request, tenantId, 'ATTESTATION_NONCE_REPLAYED', 'this nonce was used before', now);
   }
   const resultClass: AttestationResultClass =
@@ -250,59 +273,34 @@ export async function attest(
     notAfter: now + deps.certificateLifetimeSeconds * 1000,
   });
   const { bootcount, bootseed } = evidence.claims;
-  try {
-    await withTransaction(deps.db, async (trx) => {
-      await withDatabaseErrors(
-        () =>
-          trx
-            .insertInto('nonces_used')
-            .values({ nonce: request.nonce, device_id: deviceId, used_at: now })
-            .execute(),
-        (failure) =>
-          isUniqueViolation(failure, 'nonces_used', ['nonce'])
-            ? new ServiceError('ATTESTATION_NONCE_REPLAYED', 'this nonce was used before')
-            : undefined,
-      );
-      // Only forward: a concurrent attestation with an older or conflicting boot loses here.
-      const updated = await trx
-        .updateTable('devices')
-        .set({ last_bootcount: bootcount, last_bootseed: bootseed, last_attested_at: now })
-        .where('device_id', '=', deviceId)
-        // The state appraisal read must still hold: a device disabled or quarantined meanwhile
-        // gets no certificate.
-        .where('tenant_id', '=', tenantId)
-        .where('disabled', '=', 0)
-        .where('quarantined', '=', 0)
-        .where((eb) =>
-          eb.or([
-            eb('last_bootcount', 'is', null),
-            eb('last_bootcount', '<', bootcount),
-            eb.and([eb('last_bootcount', '=', bootcount), eb('last_bootseed', '=', bootseed)]),
-          ]),
-        )
-        .executeTakeFirst();
-      if (updated.numUpdatedRows === 0n) {
-        throw new ServiceError(
-          'APPRAISAL_CLONE_DETECTED',
-          `bootcount ${bootcount} conflicts with a concurrent attestation`,
-        );
-      }
-      await trx
-        .insertInto('certificates')
-        .values({
-          serial: issued.serialNumber,
-          device_id: deviceId,
-          tenant_id: tenantId,
-          result_class: resultClass,
-          not_before: issued.notBefore,
-          not_after: issued.notAfter,
-          issued_at: now,
-        })
-        .execute();
-    });
-  } catch (error) {
-    if (error instanceof ServiceError) return refuse(deps, request, tenantId, error.code, error.message, now);
-    throw error;
+  // The nonce's use, the boot state and the certificate commit together, with the other
+  // attestations in flight (group commit); the certificate leaves only after the commit.
+  const outcome = await deps.recorder.record({
+    nonce: request.nonce,
+    deviceId,
+    tenantId,
+    bootcount,
+    bootseed,
+    at: now,
+    certificate: {
+      serial: issued.serialNumber,
+      resultClass,
+      notBefore: issued.notBefore,
+      notAfter: issued.notAfter,
+    },
+  });
+  if (outcome === 'nonce-replayed') {
+    return refuse(deps, request, tenantId, 'ATTESTATION_NONCE_REPLAYED', 'this nonce was used before', now);
+  }
+  if (outcome === 'device-changed') {
+    return refuse(
+      deps,
+      request,
+      tenantId,
+      'APPRAISAL_CLONE_DETECTED',
+      `bootcount ${bootcount} conflicts with a concurrent attestation, or the device changed state meanwhile`,
+      now,
+    );
   }
   return {
     resultClass,

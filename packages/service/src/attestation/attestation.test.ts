@@ -22,7 +22,10 @@ import { createServiceFixture, type Json, type ServiceFixture } from '../testing
 import { createSoftwareDevice, type SoftwareDevice } from '../testing/software-device.ts';
 import { createTestPki, testRandom, type TestPki } from '../testing/test-pki.ts';
 import { listDeviceSecurityEvents } from './security-events.repo.ts';
-import type { AttestationDeps } from './attestation.service.ts';
+import { createAttestationDeps, type AttestationDeps } from './attestation.service.ts';
+import { DeviceConnections } from '../device/device-connections.ts';
+import { pruneUsedNonces, USED_NONCE_RETENTION_MS } from './attestation.store.ts';
+import { setDeviceQuarantined } from '../registry/registry.repo.ts';
 
 /**
  * Attestation end to end over a real HTTPS device listener, on both storage backends: claim →
@@ -72,6 +75,7 @@ forEachBackend('attestation', (context) => {
     SoftwareDevice,
   ];
   let deps: AttestationDeps;
+  const connections = new DeviceConnections();
 
   function client(
     options: { certificate?: string; key?: SoftwareDevice['certificateKey'] } = {},
@@ -122,16 +126,16 @@ forEachBackend('attestation', (context) => {
         logLevel: 'silent',
         tls: { key: tls.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, cert: tls.pem },
       },
-      { attestation: deps, anchors: pki },
+      { attestation: deps, anchors: pki, connections },
     );
     await listener.listen({ host: '127.0.0.1', port: 0 });
     port = (listener.server.address() as { port: number }).port;
   }
 
   before(async () => {
-    fixture = await createServiceFixture(context, () => clock);
+    fixture = await createServiceFixture(context, () => clock, { deviceConnections: connections });
     pki = await createTestPki(clock);
-    deps = {
+    deps = createAttestationDeps({
       db: context.db,
       pki,
       nonceKey: randomBytes(32),
@@ -139,7 +143,7 @@ forEachBackend('attestation', (context) => {
       random: testRandom,
       now: () => clock,
       certificateLifetimeSeconds: 86_400,
-    };
+    });
     const { call, tokens, tenants } = fixture;
     const operator = tokens['operator'];
     await call('POST', '/api/v1/os-releases', operator, { version: '26.3.0', stages: release3 });
@@ -224,7 +228,7 @@ forEachBackend('attestation', (context) => {
     assert.equal((anchors.body['anchors'] as string[]).length, 1);
   });
 
-  it('rejects a replayed nonce, also after a service restart', async () => {
+  it('rejects a replayed nonce, also after the device listener restarts (crash/ replays one after a process restart)', async () => {
     const { nonce, evidence, response } = await attestOnce(spare);
     assert.equal(response.status, 200);
     const replay = await client().call('POST', '/device/v1/attestation', {
@@ -262,6 +266,30 @@ forEachBackend('attestation', (context) => {
       assert.equal(response.body['code'], 'ATTESTATION_NONCE_EXPIRED');
     } finally {
       clock -= 6 * 60_000;
+    }
+  });
+
+  it('still refuses a replayed nonce once its use record is pruned: by then it has expired', async () => {
+    spare.reboot();
+    const { nonce, evidence, response } = await attestOnce(spare);
+    assert.equal(response.status, 200);
+    clock += USED_NONCE_RETENTION_MS + 1;
+    try {
+      assert.ok((await pruneUsedNonces(context.db, clock)) >= 1);
+      const record = await context.db
+        .selectFrom('nonces_used')
+        .select('nonce')
+        .where('nonce', '=', nonce)
+        .executeTakeFirst();
+      assert.equal(record, undefined);
+      const replay = await client().call('POST', '/device/v1/attestation', {
+        deviceId: spare.deviceId,
+        nonce,
+        evidence,
+      });
+      assert.equal(replay.body['code'], 'ATTESTATION_NONCE_EXPIRED');
+    } finally {
+      clock -= USED_NONCE_RETENTION_MS + 1;
     }
   });
 
@@ -522,7 +550,7 @@ forEachBackend('attestation', (context) => {
     assert.deepEqual([oversized.status, oversized.body['code']], [413, 'REQUEST_TOO_LARGE']);
   });
 
-  it('refuses a disabled device’s certificate on every route, at the next request', async () => {
+  it('closes a disabled device’s open connection at once, so a device that stops asking keeps nothing open', async () => {
     spare.reboot();
     const { response } = await attestOnce(spare);
     const mtls = client({
@@ -530,12 +558,67 @@ forEachBackend('attestation', (context) => {
       key: spare.certificateKey,
     });
     assert.equal((await mtls.call('GET', '/device/v1/whoami')).status, 200);
+    assert.ok(connections.deviceIds().includes(spare.deviceId));
+    const closed = mtls.connectionClosed();
     await fixture.call(
       'POST',
       `/api/v1/tenants/${fixture.tenants.A}/devices/${spare.deviceId}/disable`,
       fixture.tokens['A-Administrator'],
     );
-    assert.equal((await mtls.call('GET', '/device/v1/whoami')).body['code'], 'DEVICE_DISABLED');
+    await closed;
+    assert.ok(!connections.deviceIds().includes(spare.deviceId));
+    await fixture.call(
+      'POST',
+      `/api/v1/tenants/${fixture.tenants.A}/devices/${spare.deviceId}/enable`,
+      fixture.tokens['A-Administrator'],
+    );
+  });
+
+  it('closes the connection of a device another replica quarantined, at the next sweep', async () => {
+    spare.reboot();
+    const { response } = await attestOnce(spare);
+    const mtls = client({
+      certificate: toPem(Buffer.from(response.body['certificate'] as string, 'base64')),
+      key: spare.certificateKey,
+    });
+    assert.equal((await mtls.call('GET', '/device/v1/whoami')).status, 200);
+    assert.equal(await connections.sweep(context.db), 0);
+    const closed = mtls.connectionClosed();
+    // Another replica's change: straight to the database, no call into this process.
+    await setDeviceQuarantined(context.db, { tenantId: fixture.tenants.A, deviceId: spare.deviceId }, true);
+    try {
+      assert.equal(await connections.sweep(context.db), 1);
+      await closed;
+      assert.equal((await mtls.call('GET', '/device/v1/whoami')).body['code'], 'DEVICE_QUARANTINED');
+    } finally {
+      await setDeviceQuarantined(
+        context.db,
+        { tenantId: fixture.tenants.A, deviceId: spare.deviceId },
+        false,
+      );
+    }
+  });
+
+  it('refuses a disabled device’s certificate on every route when it connects again', async () => {
+    spare.reboot();
+    const { response } = await attestOnce(spare);
+    const tls = {
+      certificate: toPem(Buffer.from(response.body['certificate'] as string, 'base64')),
+      key: spare.certificateKey,
+    };
+    const mtls = client(tls);
+    assert.equal((await mtls.call('GET', '/device/v1/whoami')).status, 200);
+    const closed = mtls.connectionClosed();
+    await fixture.call(
+      'POST',
+      `/api/v1/tenants/${fixture.tenants.A}/devices/${spare.deviceId}/disable`,
+      fixture.tokens['A-Administrator'],
+    );
+    await closed;
+    const again = client(tls);
+    for (const path of ['/device/v1/whoami', '/device/v1/tenant-anchors']) {
+      assert.equal((await again.call('GET', path)).body['code'], 'DEVICE_DISABLED', path);
+    }
     await fixture.call(
       'POST',
       `/api/v1/tenants/${fixture.tenants.A}/devices/${spare.deviceId}/enable`,

@@ -148,8 +148,14 @@ async function crashDuringIssuance(backend: Backend, diagnostic: (message: strin
     const refusals = await handle.db.selectFrom('security_events').select('code').execute();
     assert.deepEqual(refusals, []);
 
+    // The restarted service keeps its nonce key (it lives in the KeyStore): an attestation the
+    // killed process answered, sent again word for word, is a replay and is refused.
+    const restarted = await createFleetAttestationDeps(handle.db, nonceKey);
+    const replayed = attestations[0] as PresignedAttestation;
+    await assert.rejects(attest(restarted, { ...replayed, source: '127.0.0.1' }), {
+      code: 'ATTESTATION_NONCE_REPLAYED',
+    });
     // The device cut off mid-attestation asks again, as a device does after a lost answer.
-    const restarted = await createFleetAttestationDeps(handle.db, randomBytes(32));
     const device = devices[cutOff] as SoftwareDevice;
     const { nonce } = issueChallenge(restarted, device.deviceId);
     const response = await attest(restarted, {
@@ -173,7 +179,7 @@ async function crashDuringIssuance(backend: Backend, diagnostic: (message: strin
 for (const backend of BACKENDS) {
   const skip = backend === 'postgres' && isPostgresSkipped() ? 'ORBIS_TEST_SKIP_POSTGRES=1' : false;
   describe(`crash during certificate issuance (${backend})`, { skip }, () => {
-    it(`leaves no certificate without its nonce and boot state after SIGKILL during issuance (${backend})`, (t) =>
+    it(`leaves no certificate without its nonce and boot state after SIGKILL during issuance, and refuses a nonce replayed after the restart (${backend})`, (t) =>
       crashDuringIssuance(backend, (message) => t.diagnostic(message)));
   });
 }

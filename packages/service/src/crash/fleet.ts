@@ -2,7 +2,7 @@ import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { generateSoftwareSigner } from '@orbis/crypto';
 import type { BootLogEntry } from '@orbis/protocol';
-import type { AttestationDeps } from '../attestation/attestation.service.ts';
+import { createAttestationDeps, type AttestationDeps } from '../attestation/attestation.service.ts';
 import { chunked, withTransaction } from '../db/backend.ts';
 import type { Database } from '../db/schema.ts';
 import { createDefaultProduct, findDefaultGroup, setDevicesGroup } from '../groups/groups.repo.ts';
@@ -145,13 +145,17 @@ export async function createFleetAttestationDeps(
   nonceKey: Uint8Array,
   now: () => number = Date.now,
 ): Promise<AttestationDeps & { readonly pki: TestPki }> {
+  const pki = await createTestPki(now());
   return {
-    db,
-    pki: await createTestPki(now()),
-    nonceKey,
-    capabilityKey: generateSoftwareSigner().signer.publicKey,
-    random: testRandom,
-    now,
-    certificateLifetimeSeconds: 86_400,
+    ...createAttestationDeps({
+      db,
+      pki,
+      nonceKey,
+      capabilityKey: generateSoftwareSigner().signer.publicKey,
+      random: testRandom,
+      now,
+      certificateLifetimeSeconds: 86_400,
+    }),
+    pki,
   };
 }

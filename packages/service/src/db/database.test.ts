@@ -19,6 +19,7 @@ const TABLES = [
   'memberships',
   'nonces_used',
   'os_feeds',
+  'os_reference',
   'os_releases',
   'products',
   'security_events',
@@ -105,7 +106,7 @@ forEachBackend('the database', (context) => {
     );
     assert.deepEqual(
       migrations.rows.map((row) => row.name),
-      ['0001-initial', '0002-attestation'],
+      ['0001-initial', '0002-attestation', '0003-os-reference'],
     );
     await again.close();
   });

@@ -114,6 +114,15 @@ export interface OsReleasesTable {
   release_version: Generated<string>;
 }
 
+/** One row (id 1): what attestation needs to know about all OS releases at once. */
+export interface OsReferenceTable {
+  id: number;
+  /** Raised by every change to os_releases, in the same transaction. */
+  revision: number;
+  /** The highest security version of any registered stage of kind 'os' (0 if none). */
+  latest_os_security_version: number;
+}
+
 export interface OsFeedsTable {
   feed: 'Retail' | 'RetailEval';
   min_security_version: Generated<number>;
@@ -217,5 +226,6 @@ export interface Database {
   audit_log: AuditLogTable;
   audit_heads: AuditHeadsTable;
   os_feeds: OsFeedsTable;
+  os_reference: OsReferenceTable;
   security_events: SecurityEventsTable;
 }

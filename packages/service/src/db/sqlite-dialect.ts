@@ -245,9 +245,14 @@ function savepointCommand(command: 'SAVEPOINT' | 'ROLLBACK TO' | 'RELEASE', name
   return RawNode.createWithChildren([RawNode.createWithSql(`${command} `), IdentifierNode.create(name)]);
 }
 
+interface PreparedStatement {
+  readonly statement: StatementSync;
+  readonly reader: boolean;
+}
+
 class NodeSqliteConnection implements DatabaseConnection {
   readonly #database: DatabaseSync;
-  readonly #statements = new Map<string, StatementSync>();
+  readonly #statements = new Map<string, PreparedStatement>();
   readonly #cacheSize: number;
   readOnlyTransaction = false;
 
@@ -256,7 +261,7 @@ class NodeSqliteConnection implements DatabaseConnection {
     this.#cacheSize = cacheSize;
   }
 
-  #prepare(sqlText: string): StatementSync {
+  #prepare(sqlText: string): PreparedStatement {
     const cached = this.#statements.get(sqlText);
     if (cached !== undefined) {
       // Map keeps insertion order: re-inserting marks the statement most recently used.
@@ -265,12 +270,15 @@ class NodeSqliteConnection implements DatabaseConnection {
       return cached;
     }
     const statement = this.#database.prepare(sqlText);
-    this.#statements.set(sqlText, statement);
+    // A statement that returns columns is a reader: SELECT, PRAGMA, or a write with RETURNING.
+    // Asked once: columns() describes every column afresh on each call.
+    const prepared = { statement, reader: statement.columns().length > 0 };
+    this.#statements.set(sqlText, prepared);
     if (this.#statements.size > this.#cacheSize) {
       const oldest = this.#statements.keys().next();
       if (oldest.done !== true) this.#statements.delete(oldest.value);
     }
-    return statement;
+    return prepared;
   }
 
   /** Runs a statement without parameters or results (transaction control, PRAGMAs). */
@@ -281,10 +289,9 @@ class NodeSqliteConnection implements DatabaseConnection {
   executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
     // node:sqlite is synchronous; the promise only carries the result or the exception.
     return new Promise((resolve) => {
-      const statement = this.#prepare(compiledQuery.sql);
+      const { statement, reader } = this.#prepare(compiledQuery.sql);
       const parameters = compiledQuery.parameters.map(toSqliteValue);
-      // A statement that returns columns is a reader: SELECT, PRAGMA, or a write with RETURNING.
-      if (statement.columns().length > 0) {
+      if (reader) {
         resolve({ rows: statement.all(...parameters) as R[] });
         return;
       }
@@ -299,8 +306,8 @@ class NodeSqliteConnection implements DatabaseConnection {
     compiledQuery: CompiledQuery,
     chunkSize = 100,
   ): AsyncIterableIterator<QueryResult<R>> {
-    const statement = this.#prepare(compiledQuery.sql);
-    if (statement.columns().length === 0) {
+    const { statement, reader } = this.#prepare(compiledQuery.sql);
+    if (!reader) {
       throw new ServiceError('DB_QUERY_FAILED', 'only statements that return rows can be streamed');
     }
     // The connection stays acquired (the mutex held) until the stream ends or is abandoned.

@@ -5,11 +5,14 @@ import type { VerifiedDeviceCertificate } from '@orbis/verify';
 import { attest, issueChallenge, type AttestationDeps } from '../attestation/attestation.service.ts';
 import { ServiceError } from '../errors.ts';
 import { findDevice } from '../registry/registry.repo.ts';
+import type { DeviceConnections } from './device-connections.ts';
 import { identifyConnection, requireDevice, socketOf, type DeviceAnchors } from './device-identity.ts';
 
 export interface DeviceRouteDeps {
   readonly attestation: AttestationDeps;
   readonly anchors: DeviceAnchors;
+  /** Open connections by device, so blocking a device closes them (device-connections.ts). */
+  readonly connections: DeviceConnections;
 }
 
 const ERRORS = {
@@ -67,13 +70,15 @@ async function authenticateDevice(
   classes: readonly AttestationResultClass[],
 ): Promise<VerifiedDeviceCertificate> {
   const now = deps.attestation.now();
-  const identity = await identifyConnection(socketOf(request.raw.socket), deps.anchors, now);
+  const socket = socketOf(request.raw.socket);
+  const identity = await identifyConnection(socket, deps.anchors, now);
   const certificate = requireDevice(identity, classes, now);
   const device = await findDevice(deps.attestation.db, certificate.deviceId);
   if (device?.tenantId !== certificate.tenantId)
     throw new ServiceError('CERT_UNKNOWN_ISSUER', 'unknown device');
   if (device.disabled) throw new ServiceError('DEVICE_DISABLED', 'the tenant disabled this device');
   if (device.quarantined) throw new ServiceError('DEVICE_QUARANTINED', 'this device is quarantined');
+  deps.connections.track(certificate.deviceId, socket);
   return certificate;
 }
 

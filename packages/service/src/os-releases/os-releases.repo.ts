@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import { withTransaction } from '../db/backend.ts';
 import type { ReferenceMeasurement } from '@orbis/verify';
 import { isUniqueViolation, withDatabaseErrors } from '../db/database-errors.ts';
-import type { Database } from '../db/schema.ts';
+import type { Database, OsReleasesTable } from '../db/schema.ts';
 import { ServiceError } from '../errors.ts';
 import type { OsFeed } from '../groups/groups.repo.ts';
 
@@ -27,7 +28,31 @@ export interface FeedPolicy {
   readonly minEffectiveFrom: number;
 }
 
+/**
+ * Registers a release and raises the reference revision in the same transaction, so every
+ * replica's cached measurements (ReferenceMeasurements) reload before their next use.
+ */
 export async function insertOsRelease(db: Kysely<Database>, release: OsRelease): Promise<void> {
+  await withTransaction(db, async (trx) => {
+    await insertStages(trx, release);
+    const latest = Math.max(
+      0,
+      ...release.stages.filter((stage) => stage.kind === 'os').map((stage) => stage.securityVersion),
+    );
+    await withDatabaseErrors(() =>
+      trx
+        .updateTable('os_reference')
+        .set((eb) => ({
+          revision: eb('revision', '+', 1),
+          latest_os_security_version: sql<number>`case when latest_os_security_version < ${latest} then ${latest} else latest_os_security_version end`,
+        }))
+        .where('id', '=', 1)
+        .execute(),
+    );
+  });
+}
+
+async function insertStages(db: Kysely<Database>, release: OsRelease): Promise<void> {
   await withDatabaseErrors(
     () =>
       db
@@ -53,15 +78,7 @@ export async function insertOsRelease(db: Kysely<Database>, release: OsRelease):
   );
 }
 
-/** The registered boot stage with this image SHA-256, if any. */
-export async function findOsMeasurement(
-  db: Kysely<Database>,
-  sha256: string,
-): Promise<OsReleaseStage | undefined> {
-  const row = await withDatabaseErrors(() =>
-    db.selectFrom('os_releases').selectAll().where('sha256', '=', sha256).executeTakeFirst(),
-  );
-  if (row === undefined) return undefined;
+function toStage(row: Selectable<OsReleasesTable>): OsReleaseStage {
   return {
     kind: row.kind as OsReleaseStage['kind'],
     componentId: row.component_id,
@@ -72,16 +89,35 @@ export async function findOsMeasurement(
   };
 }
 
-/** The highest OS security version released: what "current" means in an attestation result. */
-export async function latestOsSecurityVersion(db: Kysely<Database>): Promise<number> {
+/** os_reference: the OS releases' revision and the highest OS security version released. */
+export async function readOsReference(
+  db: Kysely<Database>,
+): Promise<{ revision: number; latestOsSecurityVersion: number }> {
   const row = await withDatabaseErrors(() =>
     db
-      .selectFrom('os_releases')
-      .select((eb) => eb.fn.max('security_version').as('latest'))
-      .where('kind', '=', 'os')
+      .selectFrom('os_reference')
+      .select(['revision', 'latest_os_security_version'])
+      .where('id', '=', 1)
       .executeTakeFirst(),
   );
-  return row?.latest ?? 0;
+  return { revision: row?.revision ?? 0, latestOsSecurityVersion: row?.latest_os_security_version ?? 0 };
+}
+
+/**
+ * Every registered stage, with the revision read before them: the stages are at least as new
+ * as the revision says (releases are only ever added).
+ */
+export async function listOsMeasurements(
+  db: Kysely<Database>,
+): Promise<{ revision: number; stages: OsReleaseStage[] }> {
+  const { revision } = await readOsReference(db);
+  const rows = await withDatabaseErrors(() => db.selectFrom('os_releases').selectAll().execute());
+  return { revision, stages: rows.map(toStage) };
+}
+
+/** The highest OS security version released: what "current" means in an attestation result. */
+export async function latestOsSecurityVersion(db: Kysely<Database>): Promise<number> {
+  return (await readOsReference(db)).latestOsSecurityVersion;
 }
 
 export async function listOsReleases(db: Kysely<Database>): Promise<OsRelease[]> {
@@ -91,14 +127,7 @@ export async function listOsReleases(db: Kysely<Database>): Promise<OsRelease[]>
   const releases = new Map<string, { stages: OsReleaseStage[]; registeredAt: number }>();
   for (const row of rows) {
     const release = releases.get(row.release_version) ?? { stages: [], registeredAt: row.registered_at };
-    release.stages.push({
-      kind: row.kind as OsReleaseStage['kind'],
-      componentId: row.component_id,
-      version: row.version,
-      securityVersion: row.security_version,
-      signer: row.signer,
-      sha256: row.sha256,
-    });
+    release.stages.push(toStage(row));
     releases.set(row.release_version, release);
   }
   return [...releases].map(([version, release]) => ({ version, ...release }));

@@ -146,8 +146,8 @@ export function registerDeviceRoutes(app: FastifyInstance, context: RouteContext
         const key = request.params as Type.Static<typeof DeviceParams>;
         await authorizeTenant(caller, key.tenantId, 'change', context);
         const now = context.clock.now();
-        return withTransaction(context.db, async (trx) => {
-          const device = await setDeviceDisabled(trx, key, disabled);
+        const device = await withTransaction(context.db, async (trx) => {
+          const changed = await setDeviceDisabled(trx, key, disabled);
           await appendAuditEvent(trx, {
             tenantId: key.tenantId,
             at: now,
@@ -157,8 +157,11 @@ export function registerDeviceRoutes(app: FastifyInstance, context: RouteContext
             source: request.ip,
             details: {},
           });
-          return view(device);
+          return changed;
         });
+        // After the commit: a disabled device keeps no connection open on the device listener.
+        if (disabled) context.deviceConnections?.close([key.deviceId]);
+        return view(device);
       },
     );
   }

@@ -62,7 +62,7 @@ function toManufacturer(row: Selectable<ManufacturersTable>): Manufacturer {
   return { id: row.id, name: row.name, publicKeySpki: row.public_key_spki, createdAt: row.created_at };
 }
 
-function toDevice(row: Selectable<DevicesTable>): Device {
+export function toDevice(row: Selectable<DevicesTable>): Device {
   return {
     deviceId: row.device_id,
     identitySpki: row.identity_spki,

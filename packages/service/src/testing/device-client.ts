@@ -22,6 +22,8 @@ export interface DeviceResponse {
 
 export interface DeviceClient {
   call(method: 'GET' | 'POST', path: string, payload?: unknown): Promise<DeviceResponse>;
+  /** Resolves when the kept-alive connection closes (whichever side closes it). */
+  connectionClosed(): Promise<void>;
   close(): void;
 }
 
@@ -65,6 +67,12 @@ export function createDeviceClient(options: DeviceClientOptions): DeviceClient {
         outgoing.on('error', reject);
         outgoing.end(body);
       });
+    },
+    connectionClosed() {
+      const sockets = [...Object.values(agent.freeSockets), ...Object.values(agent.sockets)].flat();
+      const [socket] = sockets;
+      if (socket === undefined || socket.destroyed) return Promise.resolve();
+      return new Promise((resolve) => socket.once('close', () => resolve()));
     },
     close: () => agent.destroy(),
   };

@@ -3,6 +3,7 @@ import { buildApp } from '../app.ts';
 import { issueSetupTokenIfNeeded } from '../auth/setup.ts';
 import { parseConfig } from '../config.ts';
 import type { BackendContext } from '../db/test-databases.ts';
+import type { DeviceConnections } from '../device/device-connections.ts';
 
 /**
  * Test-only: a service on a test database with a platform operator, tenants A and B, and in
@@ -43,11 +44,13 @@ export const FIXTURE_PASSWORD = 'a password of some length';
 export async function createServiceFixture(
   context: BackendContext,
   now: () => number = Date.now,
+  options: { readonly deviceConnections?: DeviceConnections } = {},
 ): Promise<ServiceFixture> {
   const config = parseConfig({ ORBIS_LOG_LEVEL: 'silent' }, '/tmp');
   const { api } = await buildApp(config, {
     database: { ...context.handle, close: async () => {} },
     clock: { now },
+    ...options,
   });
   const call = httpCaller(api);
   async function login(email: string): Promise<string> {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   createCaCertificate,
   createDeviceCertificateIssuer,
@@ -10,12 +9,13 @@ import { toPem } from '@orbis/testkit';
 import { parseCertificate, type ParsedCertificate } from '@orbis/verify';
 import type { AttestationPki } from '../attestation/attestation.service.ts';
 import type { DeviceAnchors } from '../device/device-identity.ts';
+import { systemRandom } from '../random.ts';
 
 /**
  * Test-only: tenant CAs and an update CA made with packages/ca in memory, so attestation and
  * the device listener can be tested apart from how the service stores and rotates its CAs.
  */
-export const testRandom: Random = { bytes: (length) => new Uint8Array(randomBytes(length)) };
+export const testRandom: Random = systemRandom;
 
 interface TestCa {
   readonly certificate: CaCertificate;

@@ -9,7 +9,7 @@
  * PresignedAttestation: the devices' challenges and evidence, made by the parent).
  */
 import { readFileSync } from 'node:fs';
-import { attest } from '../../attestation/attestation.service.ts';
+import { attest, closeAttestation } from '../../attestation/attestation.service.ts';
 import { openDatabase } from '../../db/database.ts';
 import { createFleetAttestationDeps, type PresignedAttestation } from '../fleet.ts';
 
@@ -36,5 +36,6 @@ for (const [index, attestation] of attestations.entries()) {
   }
   process.stdout.write(`attested ${index}\n`);
 }
+await closeAttestation(deps);
 await database.close();
 process.stdout.write('done\n');

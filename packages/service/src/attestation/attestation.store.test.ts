@@ -1,0 +1,228 @@
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { before, it } from 'node:test';
+import { encodeHex } from '@orbis/crypto';
+import { forEachBackend } from '../db/test-databases.ts';
+import {
+  createFleetIdentities,
+  FLEET_BOOT_LOG,
+  seedAttestableFleet,
+  type FleetIdentity,
+} from '../crash/fleet.ts';
+import { insertOsRelease } from '../os-releases/os-releases.repo.ts';
+import { setDeviceDisabled } from '../registry/registry.repo.ts';
+import {
+  AttestationRecorder,
+  IdentityKeyCache,
+  NONCE_PRUNE_BATCH,
+  ReferenceMeasurements,
+  USED_NONCE_RETENTION_MS,
+  pruneUsedNonces,
+  readAttestationSubject,
+  type AttestationRecord,
+} from './attestation.store.ts';
+
+const NOW = Date.UTC(2026, 10, 22, 12);
+
+/** Attestation's storage (attestation.store.ts) on both backends, below attest(). */
+forEachBackend('attestation storage', (context) => {
+  let fleet: FleetIdentity[];
+  let tenantId: string;
+  let nextBootcount = 1;
+
+  before(async () => {
+    fleet = createFleetIdentities(24);
+    tenantId = await seedAttestableFleet(context.db, fleet, NOW);
+  });
+
+  const device = (index: number) => (fleet[index] as FleetIdentity).deviceId;
+
+  function record(deviceIndex: number, changes: Partial<AttestationRecord> = {}): AttestationRecord {
+    return {
+      nonce: encodeHex(randomBytes(24)),
+      deviceId: device(deviceIndex),
+      tenantId,
+      bootcount: (nextBootcount += 1),
+      bootseed: 'seed',
+      at: NOW,
+      certificate: {
+        serial: encodeHex(randomBytes(16)),
+        resultClass: 'trusted',
+        notBefore: NOW,
+        notAfter: NOW + 86_400_000,
+      },
+      ...changes,
+    };
+  }
+
+  async function certificateCount(serial: string): Promise<number> {
+    const rows = await context.db
+      .selectFrom('certificates')
+      .select('serial')
+      .where('serial', '=', serial)
+      .execute();
+    return rows.length;
+  }
+
+  it('commits the attestations in flight together (group commit), each with its nonce, boot state and certificate', async () => {
+    const recorder = new AttestationRecorder(context.db);
+    const records = [0, 1, 2, 3, 4, 5, 6, 7].map((index) => record(index));
+    const outcomes = await Promise.all(records.map((each) => recorder.record(each)));
+    assert.deepEqual(outcomes, Array(8).fill('recorded'));
+    assert.equal(recorder.commits, 1);
+    for (const each of records) {
+      const subject = await readAttestationSubject(context.db, each.deviceId, each.nonce);
+      assert.equal(subject?.nonceUsed, true);
+      assert.equal(subject.device.lastBootcount, each.bootcount);
+      assert.equal(await certificateCount(each.certificate.serial), 1);
+    }
+  });
+
+  it('refuses a replayed nonce, in the same commit as its first use and in a later one', async () => {
+    const recorder = new AttestationRecorder(context.db);
+    const first = record(8);
+    const replay = { ...record(8), nonce: first.nonce };
+    assert.deepEqual(await Promise.all([recorder.record(first), recorder.record(replay)]), [
+      'recorded',
+      'nonce-replayed',
+    ]);
+    assert.equal(await recorder.record({ ...record(8), nonce: first.nonce }), 'nonce-replayed');
+    assert.equal(await certificateCount(replay.certificate.serial), 0);
+  });
+
+  it('refuses at commit a bootcount that went backwards, or one bootcount with another seed (a clone racing its original)', async () => {
+    const recorder = new AttestationRecorder(context.db);
+    const current = record(9);
+    assert.equal(await recorder.record(current), 'recorded');
+    const backwards = record(9, { bootcount: current.bootcount - 1 });
+    const otherSeed = record(9, { bootcount: current.bootcount, bootseed: 'another seed' });
+    assert.equal(await recorder.record(backwards), 'device-changed');
+    assert.equal(await recorder.record(otherSeed), 'device-changed');
+    assert.equal(await certificateCount(backwards.certificate.serial), 0);
+    // The same boot again (a renewal without a reboot) still moves nothing backwards.
+    assert.equal(await recorder.record(record(9, { bootcount: current.bootcount })), 'recorded');
+    // A refused attestation's nonce is spent all the same.
+    const subject = await readAttestationSubject(context.db, device(9), backwards.nonce);
+    assert.equal(subject?.nonceUsed, true);
+  });
+
+  it('gives no certificate to a device disabled between appraisal and commit', async () => {
+    const recorder = new AttestationRecorder(context.db);
+    await setDeviceDisabled(context.db, { tenantId, deviceId: device(10) }, true);
+    try {
+      const late = record(10);
+      assert.equal(await recorder.record(late), 'device-changed');
+      assert.equal(await certificateCount(late.certificate.serial), 0);
+    } finally {
+      await setDeviceDisabled(context.db, { tenantId, deviceId: device(10) }, false);
+    }
+  });
+
+  it('keeps a device’s attestations in the order they arrived, one per commit', async () => {
+    const recorder = new AttestationRecorder(context.db);
+    const older = record(11);
+    const newer = record(11);
+    assert.deepEqual(await Promise.all([recorder.record(older), recorder.record(newer)]), [
+      'recorded',
+      'recorded',
+    ]);
+    assert.equal(recorder.commits, 2);
+    const subject = await readAttestationSubject(context.db, device(11), newer.nonce);
+    assert.equal(subject?.device.lastBootcount, newer.bootcount);
+  });
+
+  it('writes what is pending when it closes, then refuses new records with DB_UNAVAILABLE', async () => {
+    const recorder = new AttestationRecorder(context.db);
+    const pending = recorder.record(record(12));
+    await recorder.close();
+    assert.equal(await pending, 'recorded');
+    await assert.rejects(recorder.record(record(13)), { code: 'DB_UNAVAILABLE' });
+  });
+
+  it('sees an OS release registered after it loaded: registering raises the revision in the same transaction', async () => {
+    const measurements = new ReferenceMeasurements();
+    const before = await readAttestationSubject(context.db, device(0), 'unused');
+    assert.ok(before !== undefined);
+    const known = await measurements.lookup(context.db, before.referenceRevision);
+    assert.equal(known((FLEET_BOOT_LOG[2] as { sha256: string }).sha256)?.securityVersion, 3);
+    const sha256 = encodeHex(randomBytes(32));
+    assert.equal(known(sha256), undefined);
+    await insertOsRelease(context.db, {
+      version: '26.12.0',
+      registeredAt: NOW,
+      stages: [
+        {
+          kind: 'os',
+          componentId: '00000009-0000-4000-8000-000000000000',
+          version: '26.12.0',
+          securityVersion: 7,
+          sha256,
+          signer: 'e'.repeat(64),
+        },
+      ],
+    });
+    const after = await readAttestationSubject(context.db, device(0), 'unused');
+    assert.equal(after?.referenceRevision, before.referenceRevision + 1);
+    assert.equal(after.latestOsSecurityVersion, 7);
+    assert.equal(
+      (await measurements.lookup(context.db, after.referenceRevision))(sha256)?.securityVersion,
+      7,
+    );
+  });
+
+  it('prunes only the records of nonces that have expired everywhere, in batches', async () => {
+    const old = NOW - USED_NONCE_RETENTION_MS - 1;
+    const rows = Array.from({ length: NONCE_PRUNE_BATCH + 7 }, (_, index) => ({
+      nonce: `old-${index}`,
+      device_id: device(14),
+      used_at: old,
+    }));
+    for (let start = 0; start < rows.length; start += 250) {
+      await context.db
+        .insertInto('nonces_used')
+        .values(rows.slice(start, start + 250))
+        .execute();
+    }
+    await context.db
+      .insertInto('nonces_used')
+      .values({ nonce: 'recent', device_id: device(14), used_at: NOW - USED_NONCE_RETENTION_MS + 1 })
+      .execute();
+    const before = await context.db
+      .selectFrom('nonces_used')
+      .select('nonce')
+      .where('used_at', '<', NOW - USED_NONCE_RETENTION_MS)
+      .execute();
+    assert.equal(await pruneUsedNonces(context.db, NOW), before.length);
+    const left = await context.db
+      .selectFrom('nonces_used')
+      .select('nonce')
+      .where('device_id', '=', device(14))
+      .execute();
+    assert.deepEqual(
+      left.map((row) => row.nonce),
+      ['recent'],
+    );
+  });
+});
+
+it('never lets a cached identity key vouch for another key under the same device ID', () => {
+  const cache = new IdentityKeyCache(2);
+  const spkiOf = () =>
+    new Uint8Array(
+      generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({
+        format: 'der',
+        type: 'spki',
+      }),
+    );
+  const registered = spkiOf();
+  const other = spkiOf();
+  const first = cache.get('device-a', registered);
+  assert.equal(cache.get('device-a', registered), first);
+  const swapped = cache.get('device-a', other);
+  assert.notEqual(swapped, first);
+  assert.deepEqual(swapped.spki, other);
+  cache.get('device-b', spkiOf());
+  cache.get('device-c', spkiOf());
+  assert.equal(cache.size, 2);
+  assert.throws(() => cache.get('device-d', new Uint8Array(91)), { code: 'CRYPTO_KEY_INVALID' });
+});
