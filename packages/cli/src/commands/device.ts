@@ -67,6 +67,13 @@ interface DeviceRow {
   quarantined: boolean;
   groupId: string | null;
   lastAttestedAt: number | null;
+  certificate: { resultClass: string; notAfter: number } | null;
+}
+
+/** The certificate column: its class and expiry, or why there is none. */
+function certificateCell(device: DeviceRow): string {
+  if (device.certificate === null) return 'none';
+  return `${device.certificate.resultClass} until ${new Date(device.certificate.notAfter).toISOString()}`;
 }
 
 export async function listCommand(options: TenantCommandOptions, out: Output): Promise<void> {
@@ -89,12 +96,13 @@ export async function listCommand(options: TenantCommandOptions, out: Output): P
   }
   out.write(
     formatTable(
-      ['device', 'model', 'state', 'last attested'],
+      ['device', 'model', 'state', 'last attested', 'certificate'],
       devices.map((device) => [
         device.deviceId,
         device.model,
         device.quarantined ? 'quarantined' : device.disabled ? 'disabled' : 'enabled',
         device.lastAttestedAt === null ? 'never' : new Date(device.lastAttestedAt).toISOString(),
+        certificateCell(device),
       ]),
     ),
   );

@@ -170,7 +170,7 @@ export class IdentityKeyCache {
   }
 }
 
-/** What an admitted attestation writes: its nonce's use, the device's boot state, the certificate. */
+/** What an admitted attestation writes: its nonce's use, and the device's boot state and certificate. */
 export interface AttestationRecord {
   readonly nonce: string;
   readonly deviceId: string;
@@ -187,7 +187,7 @@ export interface AttestationRecord {
 }
 
 /**
- * - recorded: all three writes committed; the certificate may be handed out.
+ * - recorded: the nonce's use, the boot state and the certificate committed; it may be handed out.
  * - nonce-replayed: the nonce was used before (here or on another replica); nothing written.
  * - device-changed: the nonce is now used, but the device's row no longer allows this boot
  *   state (a concurrent attestation moved it on or used this bootcount with another seed, or
@@ -298,7 +298,7 @@ export class AttestationRecorder {
   }
 }
 
-/** The three statements of one group commit, in its transaction. Records name distinct devices. */
+/** The two statements of one group commit, in its transaction. Records name distinct devices. */
 async function writeRecords(
   db: Kysely<Database>,
   records: readonly AttestationRecord[],
@@ -323,25 +323,6 @@ async function writeRecords(
   );
   const admitted = records.filter((record) => fresh.has(record.nonce));
   const advanced = new Set(admitted.length === 0 ? [] : await advanceBootState(db, admitted));
-  const certified = admitted.filter((record) => advanced.has(record.deviceId));
-  if (certified.length > 0) {
-    await withDatabaseErrors(() =>
-      db
-        .insertInto('certificates')
-        .values(
-          certified.map((record) => ({
-            serial: record.certificate.serial,
-            device_id: record.deviceId,
-            tenant_id: record.tenantId,
-            result_class: record.certificate.resultClass,
-            not_before: record.certificate.notBefore,
-            not_after: record.certificate.notAfter,
-            issued_at: record.at,
-          })),
-        )
-        .execute(),
-    );
-  }
   return records.map((record) =>
     !fresh.has(record.nonce)
       ? 'nonce-replayed'
@@ -352,11 +333,12 @@ async function writeRecords(
 }
 
 /**
- * Moves each device's boot state forward in one UPDATE … FROM (VALUES …), which SQLite and
- * PostgreSQL both run (VALUES columns are column1… on both). A row changes only if the state
- * appraisal read still holds (same tenant, neither disabled nor quarantined) and the boot is
- * new, or the same boot again: a bootcount that goes backwards, or a known bootcount with
- * another seed, changes nothing. Returns the devices that moved.
+ * Moves each device's boot state forward and records its new certificate, in one
+ * UPDATE … FROM (VALUES …), which SQLite and PostgreSQL both run (VALUES columns are column1…
+ * on both). A row changes only if the state appraisal read still holds (same tenant, neither
+ * disabled nor quarantined) and the boot is new, or the same boot again: a bootcount that goes
+ * backwards, or a known bootcount with another seed, changes nothing. Returns the devices that
+ * moved.
  */
 async function advanceBootState(
   db: Kysely<Database>,
@@ -364,14 +346,16 @@ async function advanceBootState(
 ): Promise<string[]> {
   const values = sql.join(
     records.map(
-      (record) =>
-        sql`(${record.deviceId}, cast(${record.bootcount} as bigint), ${record.bootseed}, cast(${record.at} as bigint), ${record.tenantId})`,
+      ({ deviceId, bootcount, bootseed, at, tenantId, certificate }) =>
+        sql`(${deviceId}, cast(${bootcount} as bigint), ${bootseed}, cast(${at} as bigint), ${tenantId}, ${certificate.serial}, ${certificate.resultClass}, cast(${certificate.notBefore} as bigint), cast(${certificate.notAfter} as bigint))`,
     ),
   );
   const result = await withDatabaseErrors(() =>
     sql<{ device_id: string }>`
       update devices
-      set last_bootcount = v.column2, last_bootseed = v.column3, last_attested_at = v.column4
+      set last_bootcount = v.column2, last_bootseed = v.column3, last_attested_at = v.column4,
+        certificate_serial = v.column6, certificate_result_class = v.column7,
+        certificate_not_before = v.column8, certificate_not_after = v.column9
       from (values ${values}) as v
       where devices.device_id = v.column1
         and devices.tenant_id = v.column5

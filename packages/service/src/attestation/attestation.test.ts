@@ -209,6 +209,18 @@ forEachBackend('attestation', (context) => {
     assert.deepEqual(parsed.groupAssignment?.tenantId, fixture.tenants.A);
     const certifiedKey = publicKeyFromKeyObject(good.certificateKey);
     assert.deepEqual(view.subjectPublicKeyInfo, certifiedKey.spki);
+    // The tenant sees the device's current certificate.
+    const shown = await fixture.call(
+      'GET',
+      `/api/v1/tenants/${fixture.tenants.A}/devices/${good.deviceId}`,
+      fixture.tokens['A-Reader'],
+    );
+    assert.deepEqual(shown.body['certificate'], {
+      serial: parsed.serialNumber,
+      resultClass: 'trusted',
+      notBefore: parsed.notBefore,
+      notAfter: parsed.notAfter,
+    });
   });
 
   it('renews over the mTLS connection of the current certificate and serves device routes on it', async () => {

@@ -12,7 +12,6 @@ const TABLES = [
   'audit_heads',
   'audit_log',
   'ca_certificates',
-  'certificates',
   'device_groups',
   'devices',
   'manufacturers',
@@ -106,7 +105,7 @@ forEachBackend('the database', (context) => {
     );
     assert.deepEqual(
       migrations.rows.map((row) => row.name),
-      ['0001-initial', '0002-attestation', '0003-os-reference'],
+      ['0001-initial', '0002-attestation', '0003-attestation-state'],
     );
     await again.close();
   });

@@ -91,6 +91,11 @@ export interface DevicesTable {
   last_attested_at: number | null;
   /** The capability epoch last seen in this device's evidence (a root-of-trust counter). */
   capability_epoch: Generated<number>;
+  /** The device's current certificate, written with the boot state by attestation (ADR 0007). */
+  certificate_serial: string | null;
+  certificate_result_class: CertificateResultClass | null;
+  certificate_not_before: number | null;
+  certificate_not_after: number | null;
 }
 
 export interface NoncesUsedTable {
@@ -156,17 +161,6 @@ export interface CaCertificatesTable {
   created_at: number;
 }
 
-export interface CertificatesTable {
-  /** The certificate serial, lowercase hex. */
-  serial: string;
-  device_id: string;
-  tenant_id: string;
-  result_class: CertificateResultClass;
-  not_before: number;
-  not_after: number;
-  issued_at: number;
-}
-
 export interface ProductsTable {
   id: string;
   tenant_id: string;
@@ -220,7 +214,6 @@ export interface Database {
   nonces_used: NoncesUsedTable;
   os_releases: OsReleasesTable;
   ca_certificates: CaCertificatesTable;
-  certificates: CertificatesTable;
   products: ProductsTable;
   device_groups: DeviceGroupsTable;
   audit_log: AuditLogTable;

@@ -30,6 +30,23 @@ const DeviceView = Type.Object(
     quarantined: Type.Boolean(),
     groupId: Type.Union([Type.String(), Type.Null()]),
     lastAttestedAt: Type.Union([Type.Integer(), Type.Null()]),
+    /** The certificate of the last attestation: whether the device holds a valid one, and of which class. */
+    certificate: Type.Union([
+      Type.Object(
+        {
+          serial: Type.String(),
+          resultClass: Type.Union([
+            Type.Literal('trusted'),
+            Type.Literal('development'),
+            Type.Literal('update-only'),
+          ]),
+          notBefore: Type.Integer(),
+          notAfter: Type.Integer(),
+        },
+        { additionalProperties: false },
+      ),
+      Type.Null(),
+    ]),
   },
   { additionalProperties: false },
 );
@@ -43,8 +60,8 @@ const ClaimBody = Type.Object(
 );
 
 function view(device: Device): Type.Static<typeof DeviceView> {
-  const { deviceId, model, claimedAt, disabled, quarantined, groupId, lastAttestedAt } = device;
-  return { deviceId, model, claimedAt, disabled, quarantined, groupId, lastAttestedAt };
+  const { deviceId, model, claimedAt, disabled, quarantined, groupId, lastAttestedAt, certificate } = device;
+  return { deviceId, model, claimedAt, disabled, quarantined, groupId, lastAttestedAt, certificate };
 }
 
 /** A tenant's devices: claiming (permanent, all or nothing in bulk), listing, disabling. */

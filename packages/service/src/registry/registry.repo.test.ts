@@ -84,6 +84,7 @@ forEachBackend('registry.repo', (context) => {
         lastBootseed: null,
         lastAttestedAt: null,
         capabilityEpoch: 0,
+        certificate: null,
       },
     );
     assert.equal(

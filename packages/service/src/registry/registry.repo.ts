@@ -4,7 +4,7 @@ import { ServiceError } from '../errors.ts';
 import { MAX_BOUND_PARAMETERS, chunked, withTransaction } from '../db/backend.ts';
 import { isUniqueViolation, withDatabaseErrors, type DatabaseFailure } from '../db/database-errors.ts';
 import { assertPageLimit } from '../db/paging.ts';
-import type { Database, DevicesTable, ManufacturersTable } from '../db/schema.ts';
+import type { CertificateResultClass, Database, DevicesTable, ManufacturersTable } from '../db/schema.ts';
 
 /** Most devices one registration list may hold (a larger upload is split by the caller). */
 export const MAX_REGISTRY_BATCH_DEVICES = 10_000;
@@ -56,6 +56,17 @@ export interface Device {
   readonly lastAttestedAt: number | null;
   /** The capability epoch the service holds for the device (raised when a capability is removed). */
   readonly capabilityEpoch: number;
+  /** The certificate the device got at its last attestation; null before its first. */
+  readonly certificate: DeviceCertificateRecord | null;
+}
+
+/** What the service keeps of a device's current certificate (the certificate itself names the device). */
+export interface DeviceCertificateRecord {
+  /** Lowercase hex. */
+  readonly serial: string;
+  readonly resultClass: CertificateResultClass;
+  readonly notBefore: number;
+  readonly notAfter: number;
 }
 
 function toManufacturer(row: Selectable<ManufacturersTable>): Manufacturer {
@@ -78,6 +89,18 @@ export function toDevice(row: Selectable<DevicesTable>): Device {
     lastBootseed: row.last_bootseed,
     lastAttestedAt: row.last_attested_at,
     capabilityEpoch: row.capability_epoch,
+    certificate:
+      row.certificate_serial === null ||
+      row.certificate_result_class === null ||
+      row.certificate_not_before === null ||
+      row.certificate_not_after === null
+        ? null
+        : {
+            serial: row.certificate_serial,
+            resultClass: row.certificate_result_class,
+            notBefore: row.certificate_not_before,
+            notAfter: row.certificate_not_after,
+          },
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001-initial.ts';
 import * as attestation from './0002-attestation.ts';
-import * as osReference from './0003-os-reference.ts';
+import * as attestationState from './0003-attestation-state.ts';
 
 /**
  * Every migration, by name; the migrator runs them in name order. Add a module
@@ -12,7 +12,7 @@ import * as osReference from './0003-os-reference.ts';
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': initial,
   '0002-attestation': attestation,
-  '0003-os-reference': osReference,
+  '0003-attestation-state': attestationState,
 });
 
 /** Migrations compiled into the service, so nothing is read from disk at run time. */
