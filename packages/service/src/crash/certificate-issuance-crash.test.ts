@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { parseCertificate } from '@orbis/verify';
 import { attest, issueChallenge } from '../attestation/attestation.service.ts';
 import { openDatabase, type DatabaseHandle } from '../db/database.ts';
 import { BACKENDS, createTestDatabase, isPostgresSkipped, type Backend } from '../db/test-databases.ts';
@@ -177,7 +178,11 @@ async function crashDuringIssuance(backend: Backend, diagnostic: (message: strin
     });
     assert.equal(response.resultClass, 'trusted');
     const after = await readPersisted(handle);
-    assert.equal(certified(after), attested + 1);
+    // Every device up to the one cut off now holds a certificate, the cut-off one the new one
+    // (whether or not its interrupted attestation had become durable).
+    assert.equal(certified(after), cutOff + 1);
+    const issued = parseCertificate(new Uint8Array(Buffer.from(response.certificate, 'base64')));
+    assert.equal(after.devices.get(device.deviceId)?.certificate_serial, issued.serialNumber);
     assert.equal(after.nonces.length, attested + 1);
     assert.ok(after.nonces.some((row) => row.nonce === nonce && row.device_id === device.deviceId));
   } finally {
