@@ -606,9 +606,90 @@ export const ERROR_CATALOGUE = {
     status: 400,
     summary: 'A device ID on the command line or in a file is not 64 lowercase hex characters.',
   },
+  CLI_OPTION_INVALID: {
+    status: 400,
+    summary: 'A command-line option has a value out of its range or of the wrong form.',
+  },
   CLI_HEADER_INVALID: {
     status: 400,
     summary: 'An image-header file is not JSON or does not match the image-header schema.',
+  },
+  // The device runtime (packages/device): the root of trust (ROT_*), secure and measured boot
+  // (BOOT_*) and the agent that attests and keeps the device running (AGENT_*). These are
+  // raised on the device; the HTTP status is what a device-side API would answer.
+  ROT_MANUFACTURING_STATE_FINAL: {
+    status: 409,
+    summary: 'The device has completed manufacturing; its manufacturing state cannot go back to Blank.',
+  },
+  ROT_NOT_MANUFACTURED: {
+    status: 409,
+    summary: 'The device is still Blank: it cannot boot or attest until manufacturing completes.',
+  },
+  ROT_NOT_BOOTED: { status: 409, summary: 'The root of trust was asked about a boot before one began.' },
+  ROT_COUNTER_BACKWARDS: {
+    status: 409,
+    summary: 'A monotonic counter or an anti-rollback floor was asked to go down; it only goes up.',
+  },
+  ROT_UNSEAL_FAILED: {
+    status: 403,
+    summary:
+      'Sealed data does not open under this device, signing authority and security-version floor (another device, another authority, a lower floor, or altered data).',
+  },
+  ROT_STATE_INVALID: {
+    status: 500,
+    summary: 'The root-of-trust state in the device directory is missing, unreadable or altered.',
+  },
+  ROT_DIRECTORY_LOCKED: {
+    status: 409,
+    summary: 'Another process is running this device directory; one device runs in one process at a time.',
+  },
+  ROT_TPM_UNAVAILABLE: {
+    status: 503,
+    summary: 'The TPM (swtpm or /dev/tpmrm0) did not answer, or refused a command the backend needs.',
+  },
+  ROT_TPM_KEY_UNLOADABLE: {
+    status: 403,
+    summary: "The device's keys do not load into this TPM: the directory belongs to another TPM.",
+  },
+  BOOT_IMAGE_INVALID: {
+    status: 403,
+    summary:
+      'A boot image does not parse, is not signed by a trusted OS-release key, or its signature does not verify.',
+  },
+  BOOT_IMAGE_ROLLBACK: {
+    status: 403,
+    summary: "A boot image's security version is below the device's anti-rollback floor for that component.",
+  },
+  BOOT_IMAGE_WRONG_KIND: {
+    status: 403,
+    summary: 'A slot holds an image of another kind than the boot stage it is for.',
+  },
+  BOOT_SLOT_EMPTY: { status: 404, summary: 'A boot slot holds no image.' },
+  BOOT_HALTED: {
+    status: 503,
+    summary: 'No slot of a boot stage holds an image that verifies: the device halts and records why.',
+  },
+  AGENT_SERVICE_UNREACHABLE: {
+    status: 503,
+    summary: 'The security service did not answer; the device retries with backoff and jitter.',
+  },
+  AGENT_ATTESTATION_REFUSED: {
+    status: 403,
+    summary: "The service refused the device's attestation; the detail carries the service's code.",
+  },
+  AGENT_CERTIFICATE_INVALID: {
+    status: 500,
+    summary:
+      "The certificate the service returned does not verify under the tenant's anchors or does not certify the device's own key.",
+  },
+  AGENT_DEVICE_DIRECTORY_INVALID: {
+    status: 400,
+    summary:
+      'The path is not a device directory made by `orbis device manufacture`, or one of its files is damaged.',
+  },
+  AGENT_DEVICE_DIRECTORY_EXISTS: {
+    status: 409,
+    summary: 'Manufacture would overwrite an existing device directory; choose an empty output directory.',
   },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 

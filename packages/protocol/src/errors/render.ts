@@ -17,6 +17,9 @@ const AREA_TITLES: Record<string, string> = {
   CERT: 'Certificates and chains (packages/verify)',
   APPRAISAL: 'Appraisal of evidence (packages/verify)',
   CLI: 'The `orbis` command-line tool (exit status 1; the HTTP status is not used)',
+  ROT: 'The root of trust (packages/device)',
+  BOOT: 'Secure and measured boot (packages/device)',
+  AGENT: 'The device agent: attestation client and device directories (packages/device)',
 };
 
 /** The section a code is listed under: its area prefix, or "Requests" for the general codes. */
