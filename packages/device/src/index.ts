@@ -7,3 +7,25 @@ export {
   type ManufactureEmulatedOptions,
 } from './rot/emulated/emulated-backend.ts';
 export { ROT_DIRECTORY_NAME } from './rot/emulated/layout.ts';
+export { BOOT_STAGES, BOOT_SLOTS, otherSlot, type BootStage, type BootSlot } from './boot/stages.ts';
+export type { BootRoot } from './boot/boot-root.ts';
+export {
+  FLASH_DIRECTORY,
+  writeSlot,
+  setActiveSlot,
+  readActiveSlot,
+  readSlot,
+  readSlots,
+  type SlotContents,
+} from './boot/flash.ts';
+export { verifyBootImage, type ImagePolicy, type MeasuredImage } from './boot/verify-boot-image.ts';
+export { secureBoot, type SecureBootOptions } from './boot/secure-boot.ts';
+export { BOOT_REPORT_PATH, type BootReport, type StageReport, type SlotRefusal } from './boot/boot-report.ts';
+export {
+  verifyAppImage,
+  verifyAppImages,
+  type VerifyAppImagesOptions,
+  type VerifiedApp,
+  type AppRefusal,
+  type AppImagesResult,
+} from './boot/app-images.ts';
