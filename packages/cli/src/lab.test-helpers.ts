@@ -37,14 +37,15 @@ export interface LabService {
   ) => Promise<Record<string, unknown>>;
 }
 
-/** Starts (or restarts) the lab service on `dir`'s data directory, on free ports. */
-export function startLab(dir: string): Promise<RunningService> {
+/** Starts (or restarts) the lab service on `dir`'s data directory, on free ports; `env` adds ORBIS_* settings. */
+export function startLab(dir: string, env: Record<string, string> = {}): Promise<RunningService> {
   return startService({
     env: {
       ORBIS_DATA_DIR: join(dir, 'data'),
       ORBIS_API_PORT: '0',
       ORBIS_DEVICE_PORT: '0',
       ORBIS_LOG_LEVEL: 'silent',
+      ...env,
     },
     cwd: dir,
     lab: true,
@@ -52,8 +53,8 @@ export function startLab(dir: string): Promise<RunningService> {
 }
 
 /** A lab service in `dir` on free ports, with its first platform operator set up. */
-export async function startLabService(dir: string): Promise<LabService> {
-  const service = await startLab(dir);
+export async function startLabService(dir: string, env: Record<string, string> = {}): Promise<LabService> {
+  const service = await startLab(dir, env);
   const call = async (method: string, path: string, token?: string, body?: unknown) => {
     const response = await fetch(`${service.apiUrl}${path}`, {
       method,

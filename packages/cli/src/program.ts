@@ -79,7 +79,11 @@ export function createProgram(out: Output): Command {
       )
       .option('--token-file <file>', 'file holding a bearer token (or set ORBIS_TOKEN)')
       .option('--json', 'machine-readable output', false);
-  const device = program.command('device').description("a tenant's devices, through the service API");
+  const device = program
+    .command('device')
+    .description(
+      "devices: a tenant's, through the service API; and device directories to manufacture and run",
+    );
   tenantOptions(
     device
       .command('claim')
@@ -91,6 +95,36 @@ export function createProgram(out: Output): Command {
   tenantOptions(device.command('list').description("list the tenant's devices")).action(async (options) =>
     (await import('./commands/device.ts')).listCommand(options, out),
   );
+  device
+    .command('manufacture')
+    .description(
+      'make device directories (a root of trust, trust anchors, the OS release in both slots) and the signed list for the registry',
+    )
+    .requiredOption('--out <dir>', 'where the device directories and device-list.json go')
+    .option('--count <n>', 'how many devices', '1')
+    .requiredOption('--platform-root <file>', "PEM of the platform root (the service's TLS is pinned to it)")
+    .requiredOption(
+      '--os-release-key <file...>',
+      'public key (PEM) of the OS-release signing key; repeatable',
+    )
+    .requiredOption('--capability-key <file>', 'public key (PEM) of the service capability key')
+    .requiredOption('--images <dir>', 'directory with bootloader.img, security-monitor.img and os.img')
+    .requiredOption('--manufacturer-key <file>', "the manufacturer's signing key (PKCS#8 PEM)")
+    .requiredOption('--manufacturer-id <id>', 'the manufacturer ID the registry knows')
+    .option('--model <name>', 'model name in the list', 'orbis-devkit')
+    .option('--json', 'machine-readable output', false)
+    .action(async (options) =>
+      (await import('./commands/device-runtime.ts')).manufactureCommand(options, out),
+    );
+  device
+    .command('run')
+    .description('boot a device directory and keep its certificate fresh until interrupted')
+    .argument('<dir>', 'a device directory made by `orbis device manufacture`')
+    .requiredOption('--service <url>', "the service's device listener, e.g. https://127.0.0.1:8441")
+    .option('--json', 'one JSON object per event', false)
+    .action(async (dir: string, options) =>
+      (await import('./commands/device-runtime.ts')).runCommand(dir, options, out),
+    );
   for (const [verb, enabled] of [
     ['enable', true],
     ['disable', false],

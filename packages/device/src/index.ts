@@ -29,3 +29,26 @@ export {
   type AppRefusal,
   type AppImagesResult,
 } from './boot/app-images.ts';
+export {
+  manufactureDevice,
+  runDevice,
+  osReleaseKeysOf,
+  type ManufactureDeviceOptions,
+  type ManufacturedDevice,
+  type RunDeviceOptions,
+} from './device-runtime.ts';
+export {
+  attestOnce,
+  renewalTime,
+  retryDelay,
+  MAX_RENEWAL_INTERVAL_MS,
+  type HeldCertificate,
+} from './agent/attestation-client.ts';
+export { runAttestationLoop, type AgentEvent, type DeviceAgentOptions } from './agent/device-agent.ts';
+export { readDeviceManifest, readHeldCertificate, type DeviceManifest } from './agent/device-directory.ts';
+export {
+  createServiceClient,
+  sendJson,
+  type ServiceClient,
+  type ServiceReply,
+} from './agent/service-client.ts';

@@ -127,3 +127,27 @@ export type DeviceCapability = Type.Static<typeof DeviceCapability>;
 export type SignedDeviceCapability = Type.Static<typeof SignedDeviceCapability>;
 export type P256PublicJwk = Type.Static<typeof P256PublicJwk>;
 export type AttestationClaims = Type.Static<typeof AttestationClaims>;
+
+/**
+ * The service's answer to an admitted attestation (POST /device/v1/attestation): the
+ * certificate (DER, base64) with its validity, the tenant's anchors (PEM) and the capabilities
+ * the device must delete. The device checks the certificate before it keeps it.
+ */
+export const AttestationResult = Type.Object(
+  {
+    resultClass: Type.Union([
+      Type.Literal('trusted'),
+      Type.Literal('development'),
+      Type.Literal('update-only'),
+    ]),
+    osStatus: Type.Union([Type.Literal('current'), Type.Literal('superseded')]),
+    certificate: Type.String(),
+    notBefore: Type.Integer(),
+    notAfter: Type.Integer(),
+    anchors: Type.Array(Type.String()),
+    removedCapabilities: Type.Array(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+export type AttestationResult = Type.Static<typeof AttestationResult>;

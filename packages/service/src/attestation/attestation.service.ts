@@ -6,6 +6,7 @@ import {
   DEVICE_CERTIFICATE_BACKDATE_SECONDS,
   NONCE_LIFETIME_SECONDS,
   OrbisError,
+  type AttestationResult,
   type AttestationResultClass,
   type ErrorCode,
 } from '@orbis/protocol';
@@ -84,18 +85,8 @@ export interface AttestationRequest {
   readonly source: string;
 }
 
-export interface AttestationResponse {
-  readonly resultClass: AttestationResultClass;
-  readonly osStatus: 'current' | 'superseded';
-  /** The device certificate, DER, base64. Its validity and group extension are the signed time and assignment. */
-  readonly certificate: string;
-  readonly notBefore: number;
-  readonly notAfter: number;
-  /** The tenant's anchors, PEM, for verifying the certificate and for device-to-device TLS. */
-  readonly anchors: readonly string[];
-  /** Capabilities the device presented that are no longer valid: it deletes them. */
-  readonly removedCapabilities: readonly string[];
-}
+/** What attest() answers: the wire form the device receives (packages/protocol). */
+export type AttestationResponse = AttestationResult;
 
 const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import { DeviceId, ErrorEnvelope, type AttestationResultClass } from '@orbis/protocol';
+import { AttestationResult, DeviceId, ErrorEnvelope, type AttestationResultClass } from '@orbis/protocol';
 import type { VerifiedDeviceCertificate } from '@orbis/verify';
 import { attest, issueChallenge, type AttestationDeps } from '../attestation/attestation.service.ts';
 import { ServiceError } from '../errors.ts';
@@ -33,18 +33,6 @@ const AttestBody = Type.Object(
     nonce: Type.String({ minLength: 1, maxLength: 64 }),
     // Evidence over MAX_EVIDENCE_BYTES is refused by verifyEvidence with its own code.
     evidence: Type.String({ minLength: 1 }),
-  },
-  { additionalProperties: false },
-);
-const AttestView = Type.Object(
-  {
-    resultClass: Type.String(),
-    osStatus: Type.String(),
-    certificate: Type.String(),
-    notBefore: Type.Integer(),
-    notAfter: Type.Integer(),
-    anchors: Type.Array(Type.String()),
-    removedCapabilities: Type.Array(Type.String()),
   },
   { additionalProperties: false },
 );
@@ -93,7 +81,7 @@ export function registerDeviceProtocolRoutes(app: FastifyInstance, deps: DeviceR
 
   app.post(
     '/device/v1/attestation',
-    { schema: { tags: ['device'], body: AttestBody, response: { 200: AttestView, ...ERRORS } } },
+    { schema: { tags: ['device'], body: AttestBody, response: { 200: AttestationResult, ...ERRORS } } },
     async (request) => {
       const body = request.body as Type.Static<typeof AttestBody>;
       // A first attestation has no certificate; a renewal runs over the connection of the

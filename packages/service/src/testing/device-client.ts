@@ -1,4 +1,5 @@
-import { Agent, request } from 'node:https';
+import { Agent } from 'node:https';
+import { sendJson } from '@orbis/device';
 import type { KeyObject } from 'node:crypto';
 
 /**
@@ -35,38 +36,12 @@ export function createDeviceClient(options: DeviceClientOptions): DeviceClient {
     ...(options.certificate === undefined ? {} : { cert: options.certificate }),
     ...(options.key === undefined ? {} : { key: options.key.export({ format: 'pem', type: 'pkcs8' }) }),
   });
+  const target = new URL(`https://127.0.0.1:${options.port}`);
   return {
-    call(method, path, payload) {
-      return new Promise((resolve, reject) => {
-        const body = payload === undefined ? undefined : JSON.stringify(payload);
-        const outgoing = request(
-          {
-            host: '127.0.0.1',
-            port: options.port,
-            servername: 'localhost',
-            method,
-            path,
-            agent,
-            headers:
-              body === undefined
-                ? {}
-                : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-          },
-          (response) => {
-            const chunks: Buffer[] = [];
-            response.on('data', (chunk: Buffer) => chunks.push(chunk));
-            response.on('end', () => {
-              const text = Buffer.concat(chunks).toString();
-              resolve({
-                status: response.statusCode ?? 0,
-                body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
-              });
-            });
-          },
-        );
-        outgoing.on('error', reject);
-        outgoing.end(body);
-      });
+    // The device runtime's own request code; answers of any status come back as they are.
+    async call(method, path, payload) {
+      const { status, body } = await sendJson(agent, target, method, path, payload);
+      return { status, body: body as Record<string, unknown> };
     },
     connectionClosed() {
       const sockets = [...Object.values(agent.freeSockets), ...Object.values(agent.sockets)].flat();

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { encodeBase64Url, generateSoftwareSigner } from '@orbis/crypto';
+import { parseImage } from '@orbis/verify';
+import type { RunningService } from '@orbis/service';
+import { osReleaseSigner, packStageImage } from '../../device/src/boot/boot.test-helpers.ts';
+import { runOrbis, startLabService, type LabService } from './lab.test-helpers.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'orbis-cli-device-runtime-'));
+const bin = new URL('./bin/orbis.ts', import.meta.url).pathname;
+const STAGES = ['bootloader', 'security-monitor', 'os'] as const;
+
+const pem = (label: string, der: Uint8Array) =>
+  `-----BEGIN ${label}-----\n${Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')}\n-----END ${label}-----\n`;
+
+describe('orbis device manufacture and run against a running service', () => {
+  let lab: LabService;
+  let service: RunningService;
+  let manufacturerId = '';
+  let tenantId = '';
+
+  before(async () => {
+    lab = await startLabService(dir);
+    service = lab.service;
+    const token = lab.operatorToken;
+    tenantId = (await lab.call('POST', '/api/v1/tenants', token, { name: 'A' }))['id'] as string;
+    const { signer, exportPkcs8 } = generateSoftwareSigner();
+    writeFileSync(join(dir, 'manufacturer.pem'), pem('PRIVATE KEY', exportPkcs8()));
+    manufacturerId = (
+      await lab.call('POST', '/api/v1/manufacturers', token, {
+        name: 'M',
+        publicKey: encodeBase64Url(signer.publicKey.spki),
+      })
+    )['id'] as string;
+    mkdirSync(join(dir, 'images'));
+    const stages = [];
+    for (const stage of STAGES) {
+      const image = await packStageImage(stage);
+      writeFileSync(join(dir, 'images', `${stage}.img`), image);
+      const { header } = parseImage(image);
+      stages.push({
+        kind: stage,
+        componentId: header.componentId,
+        version: header.version,
+        securityVersion: header.securityVersion,
+        sha256: createHash('sha256').update(image).digest('hex'),
+        signer: osReleaseSigner.publicKey.keyId,
+      });
+    }
+    await lab.call('POST', '/api/v1/os-releases', token, { version: '26.11.0', stages });
+    writeFileSync(join(dir, 'platform-root.pem'), service.pki.platformRootPem());
+    writeFileSync(join(dir, 'os-release.pub'), pem('PUBLIC KEY', osReleaseSigner.publicKey.spki));
+    const capability = (await service.keyStore.getSigner('capability')).publicKey;
+    writeFileSync(join(dir, 'capability.pub'), pem('PUBLIC KEY', capability.spki));
+  });
+
+  after(async () => {
+    await service.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const manufactureArgs = () => [
+    'device',
+    'manufacture',
+    '--out',
+    'fleet',
+    '--platform-root',
+    'platform-root.pem',
+    '--os-release-key',
+    'os-release.pub',
+    '--capability-key',
+    'capability.pub',
+    '--images',
+    'images',
+    '--manufacturer-key',
+    'manufacturer.pem',
+    '--manufacturer-id',
+    manufacturerId,
+  ];
+
+  it('manufactures devices and a signed list the registry imports, then runs one until it is attested', async () => {
+    const made = await runOrbis(dir, ...manufactureArgs(), '--count', '3', '--json');
+    assert.equal(made.status, 0, made.stderr);
+    const summary = JSON.parse(made.stdout) as {
+      deviceList: string;
+      devices: { dir: string; deviceId: string }[];
+    };
+    assert.equal(summary.devices.length, 3);
+    const list = JSON.parse(readFileSync(join(dir, summary.deviceList), 'utf8')) as unknown;
+    const imported = await lab.call(
+      'POST',
+      `/api/v1/manufacturers/${manufacturerId}/device-lists`,
+      lab.operatorToken,
+      list,
+    );
+    assert.equal(imported['registered'], 3, JSON.stringify(imported));
+    const [first] = summary.devices;
+    assert.ok(first !== undefined);
+    await lab.call('POST', `/api/v1/tenants/${tenantId}/devices/claims`, lab.operatorToken, {
+      deviceIds: [first.deviceId],
+    });
+    // `orbis device run` prints what the device does; it stops cleanly on SIGTERM.
+    const child = spawn(process.execPath, [bin, 'device', 'run', first.dir, '--service', service.deviceUrl], {
+      cwd: dir,
+    });
+    let output = '';
+    const attested = new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('attested: trusted certificate until')) resolve();
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await Promise.race([attested, exited]);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, output);
+    assert.match(output, /^booted \(bootcount 1\)/m);
+  });
+
+  it('refuses to manufacture over an existing device, and a count out of range, with codes', async () => {
+    const again = await runOrbis(dir, ...manufactureArgs(), '--json');
+    assert.equal(again.status, 1);
+    assert.equal(
+      (JSON.parse(again.stdout) as { error: { code: string } }).error.code,
+      'AGENT_DEVICE_DIRECTORY_EXISTS',
+    );
+    const tooMany = await runOrbis(dir, ...manufactureArgs(), '--count', '0', '--json');
+    assert.equal(
+      (JSON.parse(tooMany.stdout) as { error: { code: string } }).error.code,
+      'CLI_OPTION_INVALID',
+    );
+  });
+});

@@ -1,0 +1,92 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomically } from '../rot/atomic-file.ts';
+import { AgentError } from '../errors.ts';
+import type { DeviceTrustAnchors } from '../rot/root-of-trust.ts';
+import type { HeldCertificate } from './attestation-client.ts';
+
+/*
+ * A device is a directory (ARCHITECTURE.md, Apps and the device OS):
+ *
+ *   device.json            what manufacture wrote: device ID, root-of-trust backend, trust anchors
+ *   rot/                   the root of trust's state (rot/emulated/: fuses, keys, counters)
+ *   flash/<stage>/{a,b}.img, active   boot slots (boot/flash.ts)
+ *   boot/last-boot.json    what the last boot verified, measured and refused
+ *   state/certificate.json the current certificate and the tenant's anchors
+ *   lock                   held by the one process running the device
+ */
+
+export const DEVICE_MANIFEST_FORMAT = 1;
+
+export interface DeviceManifest {
+  readonly formatVersion: typeof DEVICE_MANIFEST_FORMAT;
+  readonly deviceId: string;
+  readonly backend: 'emulated' | 'tpm';
+  readonly manufacturedAt: number;
+  readonly trustAnchors: DeviceTrustAnchors;
+}
+
+const manifestPath = (dir: string) => join(dir, 'device.json');
+const certificatePath = (dir: string) => join(dir, 'state', 'certificate.json');
+
+function damaged(what: string, cause?: unknown): AgentError {
+  return new AgentError('AGENT_DEVICE_DIRECTORY_INVALID', what, { cause });
+}
+
+async function readJson(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw damaged(`${path} cannot be read`, cause);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (cause) {
+    throw damaged(`${path} is not JSON`, cause);
+  }
+}
+
+export async function writeDeviceManifest(dir: string, manifest: DeviceManifest): Promise<void> {
+  await writeFileAtomically(manifestPath(dir), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+/** The manifest manufacture wrote; AGENT_DEVICE_DIRECTORY_INVALID if `dir` is not a device. */
+export async function readDeviceManifest(dir: string): Promise<DeviceManifest> {
+  const value = (await readJson(manifestPath(dir))) as Partial<DeviceManifest> | undefined;
+  if (value === undefined) throw damaged(`${dir} is not a device directory (no device.json)`);
+  const anchors = value.trustAnchors;
+  if (
+    value.formatVersion !== DEVICE_MANIFEST_FORMAT ||
+    typeof value.deviceId !== 'string' ||
+    !/^[0-9a-f]{64}$/.test(value.deviceId) ||
+    (value.backend !== 'emulated' && value.backend !== 'tpm') ||
+    typeof anchors?.platformRootPem !== 'string' ||
+    !Array.isArray(anchors.osReleaseKeys) ||
+    typeof anchors.capabilityKey !== 'string'
+  ) {
+    throw damaged(`${manifestPath(dir)} is not a device manifest of format ${DEVICE_MANIFEST_FORMAT}`);
+  }
+  return value as DeviceManifest;
+}
+
+export async function writeHeldCertificate(dir: string, held: HeldCertificate): Promise<void> {
+  await writeFileAtomically(certificatePath(dir), `${JSON.stringify(held, null, 2)}\n`);
+}
+
+/** The certificate the device holds, if any. */
+export async function readHeldCertificate(dir: string): Promise<HeldCertificate | undefined> {
+  const value = (await readJson(certificatePath(dir))) as Partial<HeldCertificate> | undefined;
+  if (value === undefined) return undefined;
+  if (
+    typeof value.certificate !== 'string' ||
+    typeof value.notBefore !== 'number' ||
+    typeof value.notAfter !== 'number' ||
+    typeof value.receivedAt !== 'number' ||
+    !Array.isArray(value.anchors)
+  ) {
+    throw damaged(`${certificatePath(dir)} is not a held certificate`);
+  }
+  return value as HeldCertificate;
+}
