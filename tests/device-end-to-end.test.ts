@@ -7,7 +7,12 @@ import { after, before, describe, it } from 'node:test';
 import { signDeviceList } from '@orbis/ca';
 import { encodeBase64Url, generateSoftwareSigner } from '@orbis/crypto';
 import {
+  createServiceClient,
   manufactureDevice,
+  openEmulatedRootOfTrust,
+  osReleaseKeysOf,
+  readDeviceManifest,
+  secureBoot,
   readHeldCertificate,
   runDevice,
   type AgentEvent,
@@ -234,6 +239,42 @@ describe('a device against a running service', () => {
     const events = await runUntil(lab, dir, (seen) => retries(seen).length >= 1);
     assert.equal(retries(events)[0]?.code, 'APPRAISAL_MEASUREMENT_UNKNOWN');
     assert.equal(attested(events).length, 0);
+  });
+
+  it('refuses evidence whose boot log was edited after the root of trust signed it', async () => {
+    const dir = join(root, 'device-6');
+    const deviceId = await makeClaimedDevice(lab, dir);
+    const manifest = await readDeviceManifest(dir);
+    const rot = await openEmulatedRootOfTrust(dir);
+    const client = createServiceClient({
+      serviceUrl: lab.service.deviceUrl,
+      platformRootPem: manifest.trustAnchors.platformRootPem,
+    });
+    try {
+      await rot.beginBoot();
+      await secureBoot(dir, rot, { trustedOsKeys: osReleaseKeysOf(manifest.trustAnchors) });
+      const { nonce } = await client.post<{ nonce: string }>('/device/v1/attestation/challenge', {
+        deviceId,
+      });
+      const [header, payload, signature] = (
+        await rot.createEvidence(nonce, { nowMs: Date.now(), capabilities: [] })
+      ).split('.');
+      const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()) as {
+        orbis_boot_log: { sha256: string }[];
+      };
+      // A compromised OS would claim the measurement of a registered build instead of its own.
+      const [entry] = claims.orbis_boot_log;
+      assert.ok(entry !== undefined);
+      entry.sha256 = 'f'.repeat(64);
+      const edited = `${header ?? ''}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature ?? ''}`;
+      await assert.rejects(client.post('/device/v1/attestation', { deviceId, nonce, evidence: edited }), {
+        code: 'AGENT_ATTESTATION_REFUSED',
+        serviceCode: 'ATTESTATION_SIGNATURE_INVALID',
+      });
+    } finally {
+      client.close();
+      await rot.close();
+    }
   });
 
   it('catches a device directory copied and run beside the original as a clone (bootcount/bootseed conflict)', async () => {
