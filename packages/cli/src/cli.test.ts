@@ -120,39 +120,93 @@ describe('orbis keys and orbis image', () => {
 });
 
 describe('orbis start', () => {
-  it('starts the security service for a lab, prints its URL and setup token, and stops on SIGINT', async () => {
-    const lab = mkdtempSync(join(tmpdir(), 'orbis-start-'));
+  interface StartSummary {
+    api: string;
+    setupToken: string | null;
+    parts: unknown[];
+    fleet: { devices: number; tenantId: string; directory: string } | null;
+  }
+
+  /** Runs `orbis start --json` in `cwd` until it has printed its summary. */
+  async function start(cwd: string) {
     const child = spawn(process.execPath, [bin, 'start', '--json'], {
-      cwd: lab,
-      env: { ...process.env, ORBIS_API_PORT: '0', ORBIS_DEVICE_PORT: '0', ORBIS_LOG_LEVEL: 'warn' },
+      cwd,
+      env: {
+        ...process.env,
+        ORBIS_API_PORT: '0',
+        ORBIS_DEVICE_PORT: '0',
+        ORBIS_LOG_LEVEL: 'warn',
+        ORBIS_LAB_DEVICES: '2',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    try {
-      let stdout = '';
-      const summary = await new Promise<{ api: string; setupToken: string; parts: unknown[] }>(
-        (resolve, reject) => {
-          child.stdout.on('data', (chunk: Buffer) => {
-            stdout += chunk.toString();
-            try {
-              resolve(JSON.parse(stdout) as { api: string; setupToken: string; parts: unknown[] });
-            } catch {
-              // not all of it yet
-            }
-          });
-          child.once('exit', (code) =>
-            reject(new Error(`exited with ${String(code)} before printing: ${stdout}`)),
-          );
-        },
+    let stdout = '';
+    const summary = await new Promise<StartSummary>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        try {
+          resolve(JSON.parse(stdout) as StartSummary);
+        } catch {
+          // not all of it yet
+        }
+      });
+      child.once('exit', (code) =>
+        reject(new Error(`exited with ${String(code)} before printing: ${stdout}`)),
       );
-      assert.match(summary.setupToken, /^orbis_setup_/);
-      assert.ok(summary.parts.length > 0);
-      const health = await fetch(`${summary.api}/readyz`);
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    return { child, summary, exited };
+  }
+
+  /** Waits until every lab device holds a certificate from `boot` (its boot count). */
+  async function fleetAttested(directory: string, devices: number, boot: number): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const done = Array.from({ length: devices }, (_, index) => {
+        const dir = join(directory, `device-${String(index + 1).padStart(4, '0')}`);
+        try {
+          const report = JSON.parse(readFileSync(join(dir, 'boot', 'last-boot.json'), 'utf8')) as {
+            bootcount: number;
+          };
+          const held = JSON.parse(readFileSync(join(dir, 'state', 'certificate.json'), 'utf8')) as {
+            receivedAt: number;
+          };
+          return report.bootcount === boot && held.receivedAt > 0;
+        } catch {
+          return false;
+        }
+      });
+      if (done.every(Boolean)) return;
+      if (Date.now() > deadline) throw new Error(`the lab fleet did not attest: ${done.join()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  it('starts the service and a simulated fleet that attests, stops on SIGINT, and starts again on the same data', async () => {
+    const lab = mkdtempSync(join(tmpdir(), 'orbis-start-'));
+    const children: ReturnType<typeof spawn>[] = [];
+    try {
+      const first = await start(lab);
+      children.push(first.child);
+      assert.match(first.summary.setupToken ?? '', /^orbis_setup_/);
+      assert.ok(first.summary.parts.length > 0);
+      const health = await fetch(`${first.summary.api}/readyz`);
       assert.deepEqual(await health.json(), { status: 'ready' });
-      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-      child.kill('SIGINT');
-      assert.equal(await exited, 0);
+      const fleet = first.summary.fleet;
+      assert.equal(fleet?.devices, 2);
+      await fleetAttested(fleet.directory, 2, 1);
+      first.child.kill('SIGINT');
+      assert.equal(await first.exited, 0);
+
+      // The same lab again: same tenant, the devices boot a second time and attest again.
+      const second = await start(lab);
+      children.push(second.child);
+      assert.equal(second.summary.fleet?.tenantId, fleet.tenantId);
+      await fleetAttested(fleet.directory, 2, 2);
+      second.child.kill('SIGINT');
+      assert.equal(await second.exited, 0);
     } finally {
-      child.kill('SIGKILL');
+      for (const child of children) child.kill('SIGKILL');
       rmSync(lab, { recursive: true, force: true });
     }
   });

@@ -9,3 +9,11 @@ export {
 } from './keys/master-key.ts';
 export { buildApp, type AppDeps, type OrbisApp } from './app.ts';
 export { startService, type RunningService, type StartOptions } from './start.ts';
+export {
+  labOsReleaseSigner,
+  packLabOsRelease,
+  prepareLabFleet,
+  LAB_OS_RELEASE_VERSION,
+  type LabDevice,
+} from './lab/lab-fleet.ts';
+export { CAPABILITY_KEY_NAME } from './start.ts';

@@ -35,6 +35,8 @@ export interface RunningService {
   readonly keyStore: FileKeyStore;
   /** The service's CAs: device-listener TLS, the platform root to pin, tenant and update CAs. */
   readonly pki: ServicePki;
+  /** Storage, for in-process tools of a lab (the simulated fleet); closed by stop(). */
+  readonly database: DatabaseHandle;
   stop(): Promise<void>;
 }
 
@@ -136,6 +138,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
     setupToken,
     keyStore,
     pki,
+    database,
     async stop() {
       await deviceListener.close();
       await closeAttestation(attestation);
