@@ -562,56 +562,8 @@ forEachBackend('attestation', (context) => {
     assert.deepEqual([oversized.status, oversized.body['code']], [413, 'REQUEST_TOO_LARGE']);
   });
 
-  it('closes a disabled device’s open connection at once, so a device that stops asking keeps nothing open', async () => {
-    spare.reboot();
-    const { response } = await attestOnce(spare);
-    const mtls = client({
-      certificate: toPem(Buffer.from(response.body['certificate'] as string, 'base64')),
-      key: spare.certificateKey,
-    });
-    assert.equal((await mtls.call('GET', '/device/v1/whoami')).status, 200);
-    assert.ok(connections.deviceIds().includes(spare.deviceId));
-    const closed = mtls.connectionClosed();
-    await fixture.call(
-      'POST',
-      `/api/v1/tenants/${fixture.tenants.A}/devices/${spare.deviceId}/disable`,
-      fixture.tokens['A-Administrator'],
-    );
-    await closed;
-    assert.ok(!connections.deviceIds().includes(spare.deviceId));
-    await fixture.call(
-      'POST',
-      `/api/v1/tenants/${fixture.tenants.A}/devices/${spare.deviceId}/enable`,
-      fixture.tokens['A-Administrator'],
-    );
-  });
-
-  it('closes the connection of a device another replica quarantined, at the next sweep', async () => {
-    spare.reboot();
-    const { response } = await attestOnce(spare);
-    const mtls = client({
-      certificate: toPem(Buffer.from(response.body['certificate'] as string, 'base64')),
-      key: spare.certificateKey,
-    });
-    assert.equal((await mtls.call('GET', '/device/v1/whoami')).status, 200);
-    assert.equal(await connections.sweep(context.db), 0);
-    const closed = mtls.connectionClosed();
-    // Another replica's change: straight to the database, no call into this process.
-    await setDeviceQuarantined(context.db, { tenantId: fixture.tenants.A, deviceId: spare.deviceId }, true);
-    try {
-      assert.equal(await connections.sweep(context.db), 1);
-      await closed;
-      assert.equal((await mtls.call('GET', '/device/v1/whoami')).body['code'], 'DEVICE_QUARANTINED');
-    } finally {
-      await setDeviceQuarantined(
-        context.db,
-        { tenantId: fixture.tenants.A, deviceId: spare.deviceId },
-        false,
-      );
-    }
-  });
-
-  it('refuses a disabled device’s certificate on every route when it connects again', async () => {
+  /** The spare device, freshly booted and attested, on an mTLS connection that whoami accepted. */
+  async function connectedSpare() {
     spare.reboot();
     const { response } = await attestOnce(spare);
     const tls = {
@@ -620,22 +572,56 @@ forEachBackend('attestation', (context) => {
     };
     const mtls = client(tls);
     assert.equal((await mtls.call('GET', '/device/v1/whoami')).status, 200);
-    const closed = mtls.connectionClosed();
-    await fixture.call(
+    return { tls, mtls };
+  }
+
+  /** Disables (or enables) the spare device through the API, as its tenant's Administrator. */
+  async function setSpareDisabled(disabled: boolean): Promise<void> {
+    const verb = disabled ? 'disable' : 'enable';
+    const answer = await fixture.call(
       'POST',
-      `/api/v1/tenants/${fixture.tenants.A}/devices/${spare.deviceId}/disable`,
+      `/api/v1/tenants/${fixture.tenants.A}/devices/${spare.deviceId}/${verb}`,
       fixture.tokens['A-Administrator'],
     );
+    assert.equal(answer.body['disabled'], disabled);
+  }
+
+  it('closes a disabled device’s open connection at once, so a device that stops asking keeps nothing open', async () => {
+    const { mtls } = await connectedSpare();
+    assert.ok(connections.deviceIds().includes(spare.deviceId));
+    const closed = mtls.connectionClosed();
+    await setSpareDisabled(true);
+    await closed;
+    assert.ok(!connections.deviceIds().includes(spare.deviceId));
+    await setSpareDisabled(false);
+  });
+
+  it('closes the connection of a device another replica quarantined, at the next sweep', async () => {
+    const { mtls } = await connectedSpare();
+    assert.equal(await connections.sweep(context.db), 0);
+    const closed = mtls.connectionClosed();
+    const key = { tenantId: fixture.tenants.A, deviceId: spare.deviceId };
+    // Another replica's change: straight to the database, no call into this process.
+    await setDeviceQuarantined(context.db, key, true);
+    try {
+      assert.equal(await connections.sweep(context.db), 1);
+      await closed;
+      assert.equal((await mtls.call('GET', '/device/v1/whoami')).body['code'], 'DEVICE_QUARANTINED');
+    } finally {
+      await setDeviceQuarantined(context.db, key, false);
+    }
+  });
+
+  it('refuses a disabled device’s certificate on every route when it connects again', async () => {
+    const { tls, mtls } = await connectedSpare();
+    const closed = mtls.connectionClosed();
+    await setSpareDisabled(true);
     await closed;
     const again = client(tls);
     for (const path of ['/device/v1/whoami', '/device/v1/tenant-anchors']) {
       assert.equal((await again.call('GET', path)).body['code'], 'DEVICE_DISABLED', path);
     }
-    await fixture.call(
-      'POST',
-      `/api/v1/tenants/${fixture.tenants.A}/devices/${spare.deviceId}/enable`,
-      fixture.tokens['A-Administrator'],
-    );
+    await setSpareDisabled(false);
   });
 });
 
