@@ -18,13 +18,14 @@ import {
   verifyBootImage,
   writeSlot,
   type BootStage,
+  manufactureEmulatedRootOfTrust,
+  type RootOfTrust,
 } from '@orbis/device';
 import { sampleAppHeader } from '@orbis/testkit';
 import { parseImage } from '@orbis/verify';
 import {
   appSigner,
   createDeviceDir,
-  createMemoryBootRoot,
   flipByte,
   osReleaseSigner,
   removeDevice,
@@ -104,8 +105,17 @@ function verifyInMemory(): void {
   verifyAppImage(app, { trustedKeys: appOptions.trustedAppKeys, floors: {}, tenantId: appOptions.tenantId });
 }
 
+/** Each device has the emulated root of trust, so every boot also raises its boot counter durably. */
+const roots = new Map<string, RootOfTrust>();
+for (const deviceDir of [dir, tamperedDir]) {
+  const root = await manufactureEmulatedRootOfTrust(deviceDir);
+  await root.completeManufacturing();
+  roots.set(deviceDir, root);
+}
+
 async function bootDevice(deviceDir: string): Promise<void> {
-  const root = createMemoryBootRoot();
+  const root = roots.get(deviceDir) as RootOfTrust;
+  await root.beginBoot();
   await secureBoot(deviceDir, root, { trustedOsKeys: osKeys });
   await verifyAppImages([app], root, appOptions);
 }
@@ -114,13 +124,17 @@ const rows = await compare(
   { name: 'raw SHA-256 + P-256 verify of each of the four images', run: rawHashAndVerify },
   [
     { name: 'verifyBootImage ×3 + verifyAppImage, in memory (no flash, no root)', run: verifyInMemory },
-    { name: 'secureBoot from flash + verifyAppImages, report fsynced', run: () => bootDevice(dir) },
+    {
+      name: 'beginBoot + secureBoot from flash + verifyAppImages (emulated root of trust; counter and report fsynced)',
+      run: () => bootDevice(dir),
+    },
     {
       name: 'same, active OS slot tampered (falls back to slot b)',
       run: () => bootDevice(tamperedDir),
     },
   ],
 );
+for (const root of roots.values()) await root.close();
 await removeDevice(dir);
 await removeDevice(tamperedDir);
 
