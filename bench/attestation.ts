@@ -28,7 +28,8 @@ import {
   rateRow,
   type RoundRate,
 } from './bounded.ts';
-import { createServerCertificate, measureBareTls, measureListener, type TlsCostRow } from './tls-cost.ts';
+import { issueListenerTestCertificate } from '../packages/service/src/testing/test-pki.ts';
+import { measureBareTls, measureListener, type TlsCostRow } from './tls-cost.ts';
 
 const DEVICES = 2000;
 const ATTEST_ROUNDS = { opsPerRound: 400, rounds: 5 } as const;
@@ -122,7 +123,7 @@ function tlsTable(baseline: RoundRate, rows: TlsCostRow[]): string {
 }
 
 async function tlsSection(run: BackendRun): Promise<void> {
-  const serverTls = createServerCertificate(Date.now());
+  const serverTls = issueListenerTestCertificate(Date.now());
   const device = devices[1] as SoftwareDevice;
   const baseline = await measureBaseline();
   const listenerRows = await measureListener(run, device, serverTls, TLS_OPTIONS);

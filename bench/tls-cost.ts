@@ -7,7 +7,7 @@
 import { fork } from 'node:child_process';
 import { createServer, type Server } from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { issueTestCertificate, toPem, type TestCertificate } from '@orbis/testkit';
+import { toPem, type TestCertificate } from '@orbis/testkit';
 import { attest, issueChallenge } from '../packages/service/src/attestation/attestation.service.ts';
 import { createDeviceListener } from '../packages/service/src/device/device-listener.ts';
 import type { SoftwareDevice } from '../packages/service/src/testing/software-device.ts';
@@ -31,23 +31,6 @@ export interface TlsCostOptions {
 
 const WARM_UP_CONNECTIONS = 100;
 const DEVICE_PATH = '/device/v1/whoami';
-
-/** The listener's certificate, as attestation.test.ts makes it. */
-export function createServerCertificate(now: number): TestCertificate {
-  return issueTestCertificate({
-    subject: '/CN=localhost',
-    notBefore: now - 3_600_000,
-    notAfter: now + 86_400_000,
-    extensions: {
-      basicConstraints: 'critical, CA:FALSE',
-      keyUsage: 'critical, digitalSignature',
-      extendedKeyUsage: 'serverAuth',
-      subjectAltName: 'DNS:localhost, IP:127.0.0.1',
-      subjectKeyIdentifier: 'none',
-      authorityKeyIdentifier: 'none',
-    },
-  });
-}
 
 /** Runs the cases against a server listening on `port`, with the client in a child process. */
 async function measureServer(

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { encodeBase64Url, generateSoftwareSigner } from '@orbis/crypto';
+import { encodeBase64Url, encodePem, generateSoftwareSigner } from '@orbis/crypto';
 import { parseImage } from '@orbis/verify';
 import type { RunningService } from '@orbis/service';
 import { osReleaseSigner, packStageImage } from '../../device/src/boot/boot.test-helpers.ts';
@@ -14,11 +14,6 @@ import { runOrbis, startLabService, type LabService } from './lab.test-helpers.t
 const dir = mkdtempSync(join(tmpdir(), 'orbis-cli-device-runtime-'));
 const bin = new URL('./bin/orbis.ts', import.meta.url).pathname;
 const STAGES = ['bootloader', 'security-monitor', 'os'] as const;
-
-const pem = (label: string, der: Uint8Array) =>
-  `-----BEGIN ${label}-----\n${Buffer.from(der)
-    .toString('base64')
-    .replace(/(.{64})/g, '$1\n')}\n-----END ${label}-----\n`;
 
 describe('orbis device manufacture and run against a running service', () => {
   let lab: LabService;
@@ -32,7 +27,7 @@ describe('orbis device manufacture and run against a running service', () => {
     const token = lab.operatorToken;
     tenantId = (await lab.call('POST', '/api/v1/tenants', token, { name: 'A' }))['id'] as string;
     const { signer, exportPkcs8 } = generateSoftwareSigner();
-    writeFileSync(join(dir, 'manufacturer.pem'), pem('PRIVATE KEY', exportPkcs8()));
+    writeFileSync(join(dir, 'manufacturer.pem'), encodePem(exportPkcs8(), 'PRIVATE KEY'));
     manufacturerId = (
       await lab.call('POST', '/api/v1/manufacturers', token, {
         name: 'M',
@@ -56,9 +51,9 @@ describe('orbis device manufacture and run against a running service', () => {
     }
     await lab.call('POST', '/api/v1/os-releases', token, { version: '26.11.0', stages });
     writeFileSync(join(dir, 'platform-root.pem'), service.pki.platformRootPem());
-    writeFileSync(join(dir, 'os-release.pub'), pem('PUBLIC KEY', osReleaseSigner.publicKey.spki));
+    writeFileSync(join(dir, 'os-release.pub'), encodePem(osReleaseSigner.publicKey.spki, 'PUBLIC KEY'));
     const capability = (await service.keyStore.getSigner('capability')).publicKey;
-    writeFileSync(join(dir, 'capability.pub'), pem('PUBLIC KEY', capability.spki));
+    writeFileSync(join(dir, 'capability.pub'), encodePem(capability.spki, 'PUBLIC KEY'));
   });
 
   after(async () => {

@@ -26,3 +26,32 @@ export function decodeBase64Url(text: string): Uint8Array {
 export function encodeHex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
+
+/** PEM armour (RFC 7468 section 2) around DER: base64 in lines of 64 characters. */
+export function encodePem(der: Uint8Array, label = 'CERTIFICATE'): string {
+  const lines =
+    Buffer.from(der.buffer, der.byteOffset, der.byteLength)
+      .toString('base64')
+      .match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
+const PEM_BLOCK = /^\s*-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\r\n]+)-----END \1-----\s*$/;
+
+/**
+ * The DER inside exactly one PEM block labelled `label` (RFC 7468 strict base64 lines, CRLF or
+ * LF, surrounding whitespace allowed). Anything else — another label, two blocks, text between
+ * the lines, base64 that does not round-trip — is CRYPTO_PEM_INVALID.
+ */
+export function decodePem(pem: string, label = 'CERTIFICATE'): Uint8Array {
+  const match = PEM_BLOCK.exec(pem);
+  if (match?.[1] !== label) {
+    throw new CryptoError('CRYPTO_PEM_INVALID', `not exactly one PEM block labelled ${label}`);
+  }
+  const body = (match[2] as string).replace(/\r?\n/g, '');
+  const der = Buffer.from(body, 'base64');
+  if (der.byteLength === 0 || der.toString('base64') !== body) {
+    throw new CryptoError('CRYPTO_PEM_INVALID', `the ${label} block is not canonical base64`);
+  }
+  return new Uint8Array(der.buffer, der.byteOffset, der.byteLength);
+}

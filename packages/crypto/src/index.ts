@@ -1,6 +1,6 @@
 export { CryptoError, type CryptoErrorCode } from './errors.ts';
 export type { Clock, Random } from './interfaces.ts';
-export { encodeBase64Url, decodeBase64Url, encodeHex } from './encoding.ts';
+export { encodeBase64Url, decodeBase64Url, encodeHex, encodePem, decodePem } from './encoding.ts';
 export { sha256, constantTimeEqual, SHA256_BYTES } from './digest.ts';
 export {
   derToP1363,

@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeBase64Url, parsePublicKeySpki, type PublicKey } from '@orbis/crypto';
+import { decodeBase64Url, decodePem, parsePublicKeySpki, type PublicKey } from '@orbis/crypto';
 import { parseCertificate } from '@orbis/verify';
 import { runAttestationLoop, type AgentEvent } from './agent/device-agent.ts';
 import { readDeviceManifest, writeDeviceManifest, DEVICE_MANIFEST_FORMAT } from './agent/device-directory.ts';
@@ -47,9 +47,7 @@ function checkAnchors(anchors: DeviceTrustAnchors): PublicKey[] {
   if (keys.length === 0) throw invalidAnchors('no OS-release key: the device could never boot');
   try {
     parsePublicKeySpki(decodeBase64Url(anchors.capabilityKey));
-    parseCertificate(
-      new Uint8Array(Buffer.from(anchors.platformRootPem.replace(/-----[^-]+-----|\s/g, ''), 'base64')),
-    );
+    parseCertificate(decodePem(anchors.platformRootPem));
   } catch (cause) {
     throw invalidAnchors('the capability key or the platform root does not parse', cause);
   }

@@ -1,4 +1,4 @@
-import { publicKeyToRaw, type PublicKey } from '@orbis/crypto';
+import { decodePem, publicKeyToRaw, type PublicKey } from '@orbis/crypto';
 import type { AttestationResult, AttestationResultClass, SignedDeviceCapability } from '@orbis/protocol';
 import { parseCertificate, verifyDeviceCertificateChain, type ParsedCertificate } from '@orbis/verify';
 import { AgentError } from '../errors.ts';
@@ -72,10 +72,6 @@ function invalid(reason: string, cause?: unknown): AgentError {
   return new AgentError('AGENT_CERTIFICATE_INVALID', reason, { cause });
 }
 
-function pemToDer(pem: string): Uint8Array {
-  return new Uint8Array(Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64'));
-}
-
 function sameKey(a: PublicKey, b: PublicKey): boolean {
   return Buffer.compare(publicKeyToRaw(a), publicKeyToRaw(b)) === 0;
 }
@@ -100,7 +96,7 @@ function checkCertificate(
   // TLS connection pinned to the platform root vouches for those.
   if (reply.resultClass !== 'update-only') {
     try {
-      const anchors = reply.anchors.map((pem) => parseCertificate(pemToDer(pem)));
+      const anchors = reply.anchors.map((pem) => parseCertificate(decodePem(pem)));
       verifyDeviceCertificateChain([leaf.der], {
         anchorsForTenant: () => anchors,
         now: Math.max(nowMs, leaf.notBefore),

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
+import { encodePem } from '@orbis/crypto';
 import { OrbisError } from '@orbis/protocol';
 import type { RootOfTrust } from '../rot/root-of-trust.ts';
 import { attestOnce, renewalTime, retryDelay, type HeldCertificate } from './attestation-client.ts';
@@ -89,7 +90,7 @@ async function connect(
 ): Promise<ServiceClient> {
   const base = { serviceUrl: options.serviceUrl, platformRootPem: options.platformRootPem };
   if (held === undefined) return createServiceClient(base);
-  const certificatePem = `-----BEGIN CERTIFICATE-----\n${held.certificate.replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`;
+  const certificatePem = encodePem(new Uint8Array(Buffer.from(held.certificate, 'base64')));
   return createServiceClient({
     ...base,
     identity: { certificatePem, key: await options.root.certificateTlsKey() },

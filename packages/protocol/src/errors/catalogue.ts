@@ -53,6 +53,11 @@ export const ERROR_CATALOGUE = {
     status: 400,
     summary: 'Text that is not unpadded, canonical base64url (RFC 4648 section 5).',
   },
+  CRYPTO_PEM_INVALID: {
+    status: 400,
+    summary:
+      'Text that is not exactly one PEM block (RFC 7468) of the expected label with canonical base64 inside.',
+  },
   CRYPTO_JSON_INVALID: { status: 400, summary: 'Bytes that are not well-formed UTF-8 JSON.' },
   CRYPTO_CANONICAL_JSON_INVALID: {
     status: 400,

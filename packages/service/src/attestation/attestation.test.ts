@@ -20,7 +20,12 @@ import { createDeviceListener } from '../device/device-listener.ts';
 import { createDeviceClient, type DeviceClient } from '../testing/device-client.ts';
 import { createServiceFixture, type Json, type ServiceFixture } from '../testing/service-fixture.ts';
 import { createSoftwareDevice, type SoftwareDevice } from '../testing/software-device.ts';
-import { createTestPki, testRandom, type TestPki } from '../testing/test-pki.ts';
+import {
+  createTestPki,
+  issueListenerTestCertificate,
+  testRandom,
+  type TestPki,
+} from '../testing/test-pki.ts';
 import { listDeviceSecurityEvents } from './security-events.repo.ts';
 import { createAttestationDeps, type AttestationDeps } from './attestation.service.ts';
 import { DeviceConnections } from '../device/device-connections.ts';
@@ -107,19 +112,7 @@ forEachBackend('attestation', (context) => {
   }
 
   async function startListener(): Promise<void> {
-    const tls = issueTestCertificate({
-      subject: '/CN=localhost',
-      notBefore: clock - 3_600_000,
-      notAfter: clock + 86_400_000,
-      extensions: {
-        basicConstraints: 'critical, CA:FALSE',
-        keyUsage: 'critical, digitalSignature',
-        extendedKeyUsage: 'serverAuth',
-        subjectAltName: 'DNS:localhost, IP:127.0.0.1',
-        subjectKeyIdentifier: 'none',
-        authorityKeyIdentifier: 'none',
-      },
-    });
+    const tls = issueListenerTestCertificate(clock);
     serverCa = tls.pem;
     listener = await createDeviceListener(
       {

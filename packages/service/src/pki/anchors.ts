@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { createCaCertificate, parseCaCertificate, type CaCertificate, type KeyStore } from '@orbis/ca';
-import { encodeHex, type Random } from '@orbis/crypto';
+import { encodeHex, type Random, encodePem } from '@orbis/crypto';
 import { OrbisError, TENANT_CA_LIFETIME_DAYS } from '@orbis/protocol';
 import { assertTrustAnchor, parseCertificate, type ParsedCertificate } from '@orbis/verify';
 import { appendAuditEvent, PLATFORM_AUDIT_CHAIN } from '../audit/audit.repo.ts';
@@ -14,7 +14,6 @@ import {
   type SeriesFilter,
   type StoredCertificate,
 } from './ca-certificates.repo.ts';
-import { toPem } from './pem.ts';
 import { getOrCreateSigner } from './pki-keys.ts';
 
 /**
@@ -79,7 +78,7 @@ export function loadAnchor(row: StoredCertificate): PublishedAnchor {
   }
   const { id, der, notBefore, notAfter, signsFrom, keyRef } = row;
   const keyId = encodeHex(certificate.subjectKeyIdentifier);
-  return { id, der, pem: toPem(der), parsed, certificate, notBefore, notAfter, signsFrom, keyId, keyRef };
+  return { id, der, pem: encodePem(der), parsed, certificate, notBefore, notAfter, signsFrom, keyId, keyRef };
 }
 
 /**

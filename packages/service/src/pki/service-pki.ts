@@ -1,3 +1,4 @@
+import { encodePem } from '@orbis/crypto';
 import type { Kysely } from 'kysely';
 import { createDeviceCertificateIssuer, type DeviceCertificateIssuer, type KeyStore } from '@orbis/ca';
 import type { Clock, Random } from '@orbis/crypto';
@@ -14,7 +15,6 @@ import {
   type PublishedAnchor,
 } from './anchors.ts';
 import { listTenantsDueForCa, MAX_ROTATION_PAGE, type StoredCertificate } from './ca-certificates.repo.ts';
-import { toPem } from './pem.ts';
 import { ensurePlatform, type PlatformState } from './platform-state.ts';
 import { requireSigner } from './pki-keys.ts';
 import { createSeriesCache } from './series-cache.ts';
@@ -233,7 +233,7 @@ export function createServicePki(options: ServicePkiOptions): ServicePki {
     ensureInfrastructure: (now = clock.now()) => serialized(() => maintainPlatform(now, false)),
     renewIntermediate: (now = clock.now()) => serialized(() => maintainPlatform(now, true)),
     deviceListenerTls: () => ready().tls,
-    platformRootPem: () => toPem(ready().root.row.der),
+    platformRootPem: () => encodePem(ready().root.row.der),
     async createTenantCa(trx: Kysely<Database>, tenantId: string, now: number) {
       return (await rotateAnchorSeries({ ...deps, db: trx }, { kind: 'tenant', tenantId }, now))?.id;
     },

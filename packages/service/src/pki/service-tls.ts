@@ -1,11 +1,10 @@
 import { X509Certificate } from 'node:crypto';
 import { issueServerCertificate } from '@orbis/ca';
-import { encodeHex, isValidSignature, type Signer } from '@orbis/crypto';
+import { encodeHex, isValidSignature, type Signer, encodePem } from '@orbis/crypto';
 import { OrbisError } from '@orbis/protocol';
 import { parseCertificate, type ParsedCertificate } from '@orbis/verify';
 import { CA_BACKDATE_MS, DAY_MS, nextGeneration } from './anchor-series.ts';
 import { listSeries, type StoredCertificate } from './ca-certificates.repo.ts';
-import { toPem } from './pem.ts';
 import { getOrCreateSigner, requireSigner } from './pki-keys.ts';
 import {
   PLATFORM_KEY_NAMES,
@@ -135,7 +134,7 @@ export async function deviceListenerTlsOf(
 ): Promise<DeviceListenerTls> {
   const pkcs8 = await deps.keyStore.exportKey(PLATFORM_KEY_NAMES.serviceTls);
   return Object.freeze({
-    key: toPem(pkcs8, 'PRIVATE KEY'),
-    cert: toPem(leaf.row.der) + toPem(intermediate.row.der),
+    key: encodePem(pkcs8, 'PRIVATE KEY'),
+    cert: encodePem(leaf.row.der) + encodePem(intermediate.row.der),
   });
 }

@@ -5,7 +5,7 @@ import {
   type DeviceCertificateIssuer,
 } from '@orbis/ca';
 import { generateSoftwareSigner, type Random } from '@orbis/crypto';
-import { toPem } from '@orbis/testkit';
+import { issueTestCertificate, toPem, type TestCertificate } from '@orbis/testkit';
 import { parseCertificate, type ParsedCertificate } from '@orbis/verify';
 import type { AttestationPki } from '../attestation/attestation.service.ts';
 import type { DeviceAnchors } from '../device/device-identity.ts';
@@ -67,4 +67,21 @@ export async function createTestPki(now: number): Promise<TestPki> {
     tenantAnchors: async (tenantId) => (tenants.has(tenantId) ? [(await tenantCa(tenantId)).parsed] : []),
     updateAnchors: () => Promise.resolve([updateCa.parsed]),
   };
+}
+
+/** A TLS server certificate for a test device listener on localhost / 127.0.0.1, valid a day. */
+export function issueListenerTestCertificate(now: number): TestCertificate {
+  return issueTestCertificate({
+    subject: '/CN=localhost',
+    notBefore: now - 3_600_000,
+    notAfter: now + 86_400_000,
+    extensions: {
+      basicConstraints: 'critical, CA:FALSE',
+      keyUsage: 'critical, digitalSignature',
+      extendedKeyUsage: 'serverAuth',
+      subjectAltName: 'DNS:localhost, IP:127.0.0.1',
+      subjectKeyIdentifier: 'none',
+      authorityKeyIdentifier: 'none',
+    },
+  });
 }
