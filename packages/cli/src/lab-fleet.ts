@@ -1,7 +1,13 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeBase64Url } from '@orbis/crypto';
-import { manufactureDevice, readDeviceManifest, runDevice, type AgentEvent } from '@orbis/device';
+import {
+  identityKeyOf,
+  manufactureDevice,
+  readDeviceManifest,
+  runDevice,
+  type AgentEvent,
+} from '@orbis/device';
 import { OrbisError } from '@orbis/protocol';
 import {
   CAPABILITY_KEY_NAME,
@@ -52,24 +58,24 @@ export async function startLabFleet(service: RunningService, options: LabFleetOp
     capabilityKey: encodeBase64Url(capabilityKey.spki),
   };
   const existing = new Set(await readdir(directory).catch(() => [] as string[]));
-  const devices: { dir: string; deviceId: string; identitySpki?: Uint8Array }[] = [];
+  const devices: { dir: string; deviceId: string; identitySpki: Uint8Array }[] = [];
   for (let index = 1; index <= options.count; index += 1) {
     const name = `device-${String(index).padStart(4, '0')}`;
     const dir = join(directory, name);
     if (existing.has(name)) {
-      devices.push({ dir, deviceId: (await readDeviceManifest(dir)).deviceId });
+      const manifest = await readDeviceManifest(dir);
+      devices.push({ dir, deviceId: manifest.deviceId, identitySpki: identityKeyOf(manifest).spki });
     } else {
       const made = await manufactureDevice(dir, { trustAnchors, bootImages: images, now: Date.now() });
       devices.push({ dir, deviceId: made.deviceId, identitySpki: made.identitySpki });
     }
   }
+  // Every device, every start: a database that lost them (a new PostgreSQL, say) gets them back.
   const tenantId = await prepareLabFleet(
     service.database.db,
     service.pki,
     { images, signer },
-    devices.flatMap(({ deviceId, identitySpki }) =>
-      identitySpki === undefined ? [] : [{ deviceId, identitySpki }],
-    ),
+    devices.map(({ deviceId, identitySpki }) => ({ deviceId, identitySpki })),
     Date.now(),
   );
   const controller = new AbortController();

@@ -1,6 +1,12 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeBase64Url, decodePem, parsePublicKeySpki, type PublicKey } from '@orbis/crypto';
+import {
+  decodeBase64Url,
+  decodePem,
+  encodeBase64Url,
+  parsePublicKeySpki,
+  type PublicKey,
+} from '@orbis/crypto';
 import { parseCertificate } from '@orbis/verify';
 import { runAttestationLoop, type AgentEvent } from './agent/device-agent.ts';
 import { readDeviceManifest, writeDeviceManifest, DEVICE_MANIFEST_FORMAT } from './agent/device-directory.ts';
@@ -92,6 +98,7 @@ export async function manufactureDevice(
     await writeDeviceManifest(dir, {
       formatVersion: DEVICE_MANIFEST_FORMAT,
       deviceId: root.deviceId,
+      identityKey: encodeBase64Url(root.identityKey.spki),
       backend: root.backend,
       manufacturedAt: options.now,
       trustAnchors: options.trustAnchors,

@@ -45,7 +45,12 @@ export {
   type HeldCertificate,
 } from './agent/attestation-client.ts';
 export { runAttestationLoop, type AgentEvent, type DeviceAgentOptions } from './agent/device-agent.ts';
-export { readDeviceManifest, readHeldCertificate, type DeviceManifest } from './agent/device-directory.ts';
+export {
+  identityKeyOf,
+  readDeviceManifest,
+  readHeldCertificate,
+  type DeviceManifest,
+} from './agent/device-directory.ts';
 export {
   createServiceClient,
   sendJson,

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomically } from '../rot/atomic-file.ts';
+import { decodeBase64Url, parsePublicKeySpki, type PublicKey } from '@orbis/crypto';
 import { AgentError } from '../errors.ts';
 import type { DeviceTrustAnchors } from '../rot/root-of-trust.ts';
 import type { HeldCertificate } from './attestation-client.ts';
@@ -21,6 +22,8 @@ export const DEVICE_MANIFEST_FORMAT = 1;
 export interface DeviceManifest {
   readonly formatVersion: typeof DEVICE_MANIFEST_FORMAT;
   readonly deviceId: string;
+  /** The identity key's canonical SPKI, base64url: what the manufacturer's list registers. */
+  readonly identityKey: string;
   readonly backend: 'emulated' | 'tpm';
   readonly manufacturedAt: number;
   readonly trustAnchors: DeviceTrustAnchors;
@@ -64,11 +67,24 @@ export async function readDeviceManifest(dir: string): Promise<DeviceManifest> {
     (value.backend !== 'emulated' && value.backend !== 'tpm') ||
     typeof anchors?.platformRootPem !== 'string' ||
     !Array.isArray(anchors.osReleaseKeys) ||
-    typeof anchors.capabilityKey !== 'string'
+    typeof anchors.capabilityKey !== 'string' ||
+    typeof value.identityKey !== 'string'
   ) {
     throw damaged(`${manifestPath(dir)} is not a device manifest of format ${DEVICE_MANIFEST_FORMAT}`);
   }
+  if (identityKeyOf(value as DeviceManifest).keyId !== value.deviceId) {
+    throw damaged(`${manifestPath(dir)}: the identity key does not name device ${value.deviceId}`);
+  }
   return value as DeviceManifest;
+}
+
+/** The manifest's identity key, parsed; AGENT_DEVICE_DIRECTORY_INVALID if it is not a P-256 SPKI. */
+export function identityKeyOf(manifest: DeviceManifest): PublicKey {
+  try {
+    return parsePublicKeySpki(decodeBase64Url(manifest.identityKey));
+  } catch (cause) {
+    throw damaged('the manifest’s identity key is not a canonical P-256 SPKI', cause);
+  }
 }
 
 export async function writeHeldCertificate(dir: string, held: HeldCertificate): Promise<void> {
