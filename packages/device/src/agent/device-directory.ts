@@ -9,7 +9,7 @@ import type { HeldCertificate } from './attestation-client.ts';
 /*
  * A device is a directory (ARCHITECTURE.md, Apps and the device OS):
  *
- *   device.json            what manufacture wrote: device ID, root-of-trust backend, trust anchors
+ *   device.json            what manufacture wrote: device ID and identity key, backend, trust anchors
  *   rot/                   the root of trust's state (rot/emulated/: fuses, keys, counters)
  *   flash/<stage>/{a,b}.img, active   boot slots (boot/flash.ts)
  *   boot/last-boot.json    what the last boot verified, measured and refused
