@@ -258,7 +258,7 @@ describe('a device against a running service', () => {
       });
       const [header, payload, signature] = (
         await rot.createEvidence(nonce, { nowMs: Date.now(), capabilities: [] })
-      ).split('.');
+      ).evidence.split('.');
       const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()) as {
         orbis_boot_log: { sha256: string }[];
       };

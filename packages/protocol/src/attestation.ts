@@ -1,6 +1,20 @@
 import Type from 'typebox';
-import { Base64Url, ComponentId, DeviceId, SecurityVersion, TenantId, UUID_PATTERN, Version } from './ids.ts';
-import { MAX_BOOT_LOG_ENTRIES, MAX_DEVICE_CAPABILITIES } from './limits.ts';
+import {
+  Base64Url,
+  Base64UrlUpTo,
+  ComponentId,
+  DeviceId,
+  SecurityVersion,
+  TenantId,
+  UUID_PATTERN,
+  Version,
+} from './ids.ts';
+import {
+  MAX_BOOT_LOG_ENTRIES,
+  MAX_DEVICE_CAPABILITIES,
+  MAX_TPM_ATTEST_BYTES,
+  MAX_TPM_SIGNATURE_BYTES,
+} from './limits.ts';
 
 /**
  * Attestation evidence: the claims of the EAT (RFC 9711) that the root of trust composes and
@@ -122,11 +136,39 @@ export const AttestationClaims = Type.Object(
   { additionalProperties: false, $id: 'AttestationClaims' },
 );
 
+/**
+ * The TPM backend's quote (ARCHITECTURE.md, Attestation step 2, "With the TPM backend"): the
+ * identity key, a restricted TPM key, quotes the measurement PCR (sha256 bank, PCR 8) over
+ * qualifying data SHA-256(nonce bytes ‖ certificate-key SPKI ‖ SHA-256(EAT payload bytes)),
+ * which binds the quote to this attestation's nonce, its `cnf` key and its claims. Both fields
+ * are the TPM's own marshalled structures, base64url.
+ */
+export const TpmQuote = Type.Object(
+  {
+    /** TPMS_ATTEST of type TPM_ST_ATTEST_QUOTE, exactly as the TPM signed it. */
+    attest: Base64UrlUpTo(MAX_TPM_ATTEST_BYTES),
+    /** TPMT_SIGNATURE: ECDSA with SHA-256 over `attest`. */
+    signature: Base64UrlUpTo(MAX_TPM_SIGNATURE_BYTES),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * What a root of trust hands the attestation client: the EAT (a compact JWS) and, from the TPM
+ * backend, the quote that goes with it. Together they are the evidence envelope.
+ */
+export const DeviceEvidence = Type.Object(
+  { evidence: Type.String({ minLength: 1 }), tpmQuote: Type.Optional(TpmQuote) },
+  { additionalProperties: false },
+);
+
 export type BootLogEntry = Type.Static<typeof BootLogEntry>;
 export type DeviceCapability = Type.Static<typeof DeviceCapability>;
 export type SignedDeviceCapability = Type.Static<typeof SignedDeviceCapability>;
 export type P256PublicJwk = Type.Static<typeof P256PublicJwk>;
 export type AttestationClaims = Type.Static<typeof AttestationClaims>;
+export type TpmQuote = Type.Static<typeof TpmQuote>;
+export type DeviceEvidence = Type.Static<typeof DeviceEvidence>;
 
 /**
  * The service's answer to an admitted attestation (POST /device/v1/attestation): the

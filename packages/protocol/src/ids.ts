@@ -20,6 +20,11 @@ export const Version = Type.String({
 /** A security version: what anti-rollback counters compare, an unsigned 32-bit integer. */
 export const SecurityVersion = Type.Integer({ minimum: 0, maximum: 0xffff_ffff });
 
+/** Unpadded base64url text (RFC 4648 section 5) of 1 to `maxBytes` bytes. */
+export function Base64UrlUpTo(maxBytes: number) {
+  return Type.String({ pattern: '^[A-Za-z0-9_-]*$', minLength: 2, maxLength: Math.ceil((maxBytes * 4) / 3) });
+}
+
 /** Unpadded base64url text (RFC 4648 section 5) that decodes to exactly `exactBytes` bytes. */
 export function Base64Url(exactBytes: number) {
   const chars = Math.ceil((exactBytes * 4) / 3);

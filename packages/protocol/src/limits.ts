@@ -26,6 +26,12 @@ export const MAX_MUTABLE_STORAGE_KIB = 64 * KIB;
 
 /** Largest attestation evidence (EAT JWT, or the TPM envelope around it), in bytes. */
 export const MAX_EVIDENCE_BYTES = 32 * KIB;
+/** Largest TPMS_ATTEST a TPM quote may carry, in bytes (a P-256 quote of one PCR is about 150). */
+export const MAX_TPM_ATTEST_BYTES = 1024;
+/** Largest TPMT_SIGNATURE of a TPM quote, in bytes (ECDSA P-256 is at most 72). */
+export const MAX_TPM_SIGNATURE_BYTES = 256;
+/** Largest TPM2B_PUBLIC of an identity key in a device list, in bytes (P-256 is about 90). */
+export const MAX_TPM_PUBLIC_BYTES = 512;
 /** Most entries in a measured-boot log: boot stages plus app images. */
 export const MAX_BOOT_LOG_ENTRIES = 64;
 /** Most signed device capabilities one device holds at once. */

@@ -1,5 +1,6 @@
 import Type from 'typebox';
-import { Base64Url, DeviceId, Uuid } from './ids.ts';
+import { Base64Url, Base64UrlUpTo, DeviceId, Uuid } from './ids.ts';
+import { MAX_TPM_PUBLIC_BYTES } from './limits.ts';
 
 /**
  * The manufacturing registry: a silicon maker signs lists of the devices it made, each with
@@ -21,6 +22,12 @@ export const DeviceListEntry = Type.Object(
     /** The identity key's canonical SPKI, base64url; the device ID must be its SHA-256. */
     identityKey: IdentityKey,
     model: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9 ._-]*$' }),
+    /**
+     * For a TPM-resident identity key: its TPM2B_PUBLIC, base64url, so the service can check
+     * that the key is restricted, fixedTPM, fixedParent and sensitiveDataOrigin, and can compute
+     * its TPM name (the quote's qualifiedSigner). Its point must be `identityKey`.
+     */
+    tpmPublic: Type.Optional(Base64UrlUpTo(MAX_TPM_PUBLIC_BYTES)),
   },
   { additionalProperties: false },
 );

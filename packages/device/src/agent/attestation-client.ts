@@ -53,7 +53,7 @@ export async function attestOnce(
   const reply = await client.post<AttestationResult>('/device/v1/attestation', {
     deviceId: root.deviceId,
     nonce,
-    evidence,
+    ...evidence,
   });
   const leaf = checkCertificate(root.deviceId, certificateKey, reply, options.nowMs);
   await root.advanceNotBefore(leaf.notBefore + NOT_BEFORE_MARGIN_MS);

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { PublicKey, Signer } from '@orbis/crypto';
-import type { BootLogEntry, SignedDeviceCapability } from '@orbis/protocol';
+import type { BootLogEntry, DeviceEvidence, SignedDeviceCapability } from '@orbis/protocol';
 
 /**
  * The device's root of trust (ARCHITECTURE.md, "Identities and keys" and "What the root of
@@ -57,9 +57,10 @@ export interface RootOfTrust {
   /**
    * Composes and signs the evidence for `nonce` itself (EAT JWT, ES256, typ eat+jwt) with the
    * identity key: ueid, eat_profile, iat (from `nowMs`), bootcount, bootseed, dbgstat, the boot
-   * log, counters, the capabilities given, and `cnf` = the current certificate key.
+   * log, counters, the capabilities given, and `cnf` = the current certificate key. The TPM
+   * backend adds a quote of the measurement PCR bound to the nonce, `cnf` and the claims.
    */
-  createEvidence(nonce: string, options: EvidenceOptions): Promise<string>;
+  createEvidence(nonce: string, options: EvidenceOptions): Promise<DeviceEvidence>;
 
   /**
    * Sealing, DICE-style: the key derives from the unique device secret, the boot chain's

@@ -175,6 +175,16 @@ export const ERROR_CATALOGUE = {
     summary:
       'A listed identity key is not a canonical P-256 key, its device ID is not the SHA-256 of that key, or a device is listed twice.',
   },
+  REGISTRY_TPM_PUBLIC_INVALID: {
+    status: 400,
+    summary:
+      "A device-list entry's tpmPublic is not a strict TPM2B_PUBLIC of an ECC P-256 ECDSA SHA-256 key whose point is the entry's identity key.",
+  },
+  REGISTRY_TPM_KEY_NOT_RESTRICTED: {
+    status: 400,
+    summary:
+      "A device-list entry's TPM identity key lacks restricted, sign, fixedTPM, fixedParent or sensitiveDataOrigin, or can decrypt: it could sign a forged quote, so it is refused.",
+  },
 
   // packages/ca: certificate issuance (CA_* codes).
   CA_DEVICE_ID_INVALID: {
@@ -285,6 +295,43 @@ export const ERROR_CATALOGUE = {
     status: 400,
     summary:
       'The certificate key in cnf.jwk is not a strict P-256 public JWK, or it is the identity key itself.',
+  },
+  ATTESTATION_TPM_QUOTE_MISSING: {
+    status: 403,
+    summary:
+      "The device's identity key is registered as TPM-resident, and the evidence carries no TPM quote (a downgrade to bare EAT evidence is refused).",
+  },
+  ATTESTATION_TPM_QUOTE_UNEXPECTED: {
+    status: 400,
+    summary: 'The evidence carries a TPM quote, and the device was registered without a TPM public area.',
+  },
+  ATTESTATION_TPM_QUOTE_MALFORMED: {
+    status: 400,
+    summary:
+      'The TPM quote is not a strict TPMS_ATTEST of type TPM_ST_ATTEST_QUOTE with an ECDSA SHA-256 TPMT_SIGNATURE (bad magic, type, length, algorithm or trailing bytes).',
+  },
+  ATTESTATION_TPM_QUOTE_SIGNATURE_INVALID: {
+    status: 403,
+    summary: "The TPM quote's signature does not verify with the device's registered identity key.",
+  },
+  ATTESTATION_TPM_QUOTE_SIGNER_MISMATCH: {
+    status: 403,
+    summary: "The quote's qualifiedSigner is not the TPM name of the device's registered identity key.",
+  },
+  ATTESTATION_TPM_QUALIFYING_DATA_MISMATCH: {
+    status: 403,
+    summary:
+      "The quote's qualifying data is not SHA-256(nonce ‖ certificate-key SPKI ‖ SHA-256(EAT payload)) for this attestation: a quote over a stale nonce, another certificate key or other claims.",
+  },
+  ATTESTATION_TPM_PCR_MISMATCH: {
+    status: 403,
+    summary:
+      'The quoted PCRs are not exactly the measurement PCR (sha256 bank, PCR 8), or its digest is not the replay of the boot log in the evidence.',
+  },
+  ATTESTATION_TPM_KEY_NOT_RESTRICTED: {
+    status: 403,
+    summary:
+      'The TPM public area registered for the device is not a restricted, fixedTPM, fixedParent, sensitiveDataOrigin ECDSA P-256 signing key: such a key could sign a forged quote.',
   },
   ATTESTATION_NONCE_MALFORMED: {
     status: 400,
@@ -655,6 +702,11 @@ export const ERROR_CATALOGUE = {
   ROT_TPM_KEY_UNLOADABLE: {
     status: 403,
     summary: "The device's keys do not load into this TPM: the directory belongs to another TPM.",
+  },
+  ROT_TPM_PCR_NOT_RESET: {
+    status: 409,
+    summary:
+      'The measurement PCR was not at its reset value when a boot began: the TPM was not reset since the last boot, so the boot log could not be replayed.',
   },
   BOOT_IMAGE_INVALID: {
     status: 403,

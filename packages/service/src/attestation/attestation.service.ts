@@ -9,6 +9,7 @@ import {
   type AttestationResult,
   type AttestationResultClass,
   type ErrorCode,
+  type TpmQuote,
 } from '@orbis/protocol';
 import {
   appraiseEvidence,
@@ -81,6 +82,8 @@ export interface AttestationRequest {
   readonly deviceId: string;
   readonly nonce: string;
   readonly evidence: string;
+  /** The TPM backend's quote, bound to this evidence (ARCHITECTURE.md, Attestation step 2). */
+  readonly tpmQuote?: TpmQuote | undefined;
   /** The peer address, for security events. */
   readonly source: string;
 }

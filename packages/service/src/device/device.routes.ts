@@ -1,6 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import { AttestationResult, DeviceId, ErrorEnvelope, type AttestationResultClass } from '@orbis/protocol';
+import {
+  AttestationResult,
+  DeviceId,
+  ErrorEnvelope,
+  TpmQuote,
+  type AttestationResultClass,
+} from '@orbis/protocol';
 import type { VerifiedDeviceCertificate } from '@orbis/verify';
 import { attest, issueChallenge, type AttestationDeps } from '../attestation/attestation.service.ts';
 import { ServiceError } from '../errors.ts';
@@ -33,6 +39,7 @@ const AttestBody = Type.Object(
     nonce: Type.String({ minLength: 1, maxLength: 64 }),
     // Evidence over MAX_EVIDENCE_BYTES is refused by verifyEvidence with its own code.
     evidence: Type.String({ minLength: 1 }),
+    tpmQuote: Type.Optional(TpmQuote),
   },
   { additionalProperties: false },
 );

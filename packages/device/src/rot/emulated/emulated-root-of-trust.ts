@@ -1,6 +1,6 @@
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { createSoftwareSigner, encodeBase64Url, type PublicKey, type Signer } from '@orbis/crypto';
-import type { BootLogEntry } from '@orbis/protocol';
+import type { BootLogEntry, DeviceEvidence } from '@orbis/protocol';
 import { RootOfTrustError } from '../../errors.ts';
 import { writeFileAtomically } from '../atomic-file.ts';
 import type { DirectoryLock } from '../directory-lock.ts';
@@ -165,7 +165,7 @@ class EmulatedRootOfTrust implements RootOfTrust {
     return this.#exclusive(async () => (await this.#currentCertificateKey()).privateKey);
   }
 
-  async createEvidence(nonce: string, options: EvidenceOptions): Promise<string> {
+  async createEvidence(nonce: string, options: EvidenceOptions): Promise<DeviceEvidence> {
     return this.#exclusive(async () => {
       this.#assertManufactured();
       const session = this.#requireSession();
@@ -183,7 +183,7 @@ class EmulatedRootOfTrust implements RootOfTrust {
         capabilities: options.capabilities,
         certificateKey: certificate.publicKey,
       });
-      return signEvidence(this.#identity, claims);
+      return { evidence: await signEvidence(this.#identity, claims) };
     });
   }
 

@@ -57,7 +57,7 @@ describe('evidence from the emulated root of trust', () => {
     const capabilities = [sampleCapability(rot.deviceId)];
     const verified = verifyAsService(
       rot,
-      await rot.createEvidence(nonce, { nowMs: now + 999, capabilities }),
+      (await rot.createEvidence(nonce, { nowMs: now + 999, capabilities })).evidence,
       nonce,
     );
     assert.equal(verified.deviceId, rot.deviceId);
@@ -76,7 +76,7 @@ describe('evidence from the emulated root of trust', () => {
 
   it('signs with a protected header of exactly alg ES256 and typ eat+jwt, and an r ‖ s signature', async (t) => {
     const { rot } = await bootedDevice(t);
-    const evidence = await rot.createEvidence(nonceFor(rot), { nowMs: now, capabilities: [] });
+    const { evidence } = await rot.createEvidence(nonceFor(rot), { nowMs: now, capabilities: [] });
     const [header] = evidence.split('.') as [string];
     assert.equal(new TextDecoder().decode(decodeBase64Url(header)), '{"alg":"ES256","typ":"eat+jwt"}');
     assert.equal(parseEvidenceJws(evidence).signature.byteLength, 64);
@@ -94,7 +94,7 @@ describe('evidence from the emulated root of trust', () => {
       cnf: { jwk: publicKeyToJwk(attackerKey) },
       certificateKey: attackerKey,
     };
-    const verified = verifyAsService(rot, await rot.createEvidence(nonce, options), nonce);
+    const verified = verifyAsService(rot, (await rot.createEvidence(nonce, options)).evidence, nonce);
     assert.notEqual(verified.certificateKey.keyId, attackerKey.keyId);
     assert.notEqual(verified.certificateKey.keyId, rot.identityKey.keyId);
     assert.equal(verified.certificateKey.keyId, publicKeyFromKeyObject(await rot.certificateTlsKey()).keyId);
@@ -108,7 +108,7 @@ describe('evidence from the emulated root of trust', () => {
     const nonce = nonceFor(rot);
     const verified = verifyAsService(
       rot,
-      await rot.createEvidence(nonce, { nowMs: now, capabilities: [] }),
+      (await rot.createEvidence(nonce, { nowMs: now, capabilities: [] })).evidence,
       nonce,
     );
     assert.equal(verified.certificateKey.keyId, second.keyId);
@@ -121,7 +121,7 @@ describe('evidence from the emulated root of trust', () => {
     const nonce = nonceFor(rot);
     const verified = verifyAsService(
       rot,
-      await rot.createEvidence(nonce, { nowMs: now, capabilities: [] }),
+      (await rot.createEvidence(nonce, { nowMs: now, capabilities: [] })).evidence,
       nonce,
     );
     assert.equal(verified.claims.dbgstat, DEBUG_STATUS.enabled);
