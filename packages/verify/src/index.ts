@@ -67,3 +67,9 @@ export {
   type VerifyDeviceCertificateChainOptions,
   type VerifiedDeviceCertificate,
 } from './x509/verify-device-chain.ts';
+export {
+  tpmQualifyingData,
+  replayBootLog,
+  extendRegister,
+  TPM_MEASUREMENT_PCR,
+} from './attestation/tpm-binding.ts';
