@@ -73,3 +73,20 @@ export {
   extendRegister,
   TPM_MEASUREMENT_PCR,
 } from './attestation/tpm-binding.ts';
+export { TpmStructureError } from './attestation/tpm-reader.ts';
+export {
+  parseTpmIdentityPublic,
+  isRestrictedSigningKey,
+  assertRestrictedSigningKey,
+  parseQuoteAttest,
+  parseEcdsaSignature,
+  TPM_ALG,
+  TPM_ECC_NIST_P256,
+  TPM_GENERATED_VALUE,
+  TPM_ST_ATTEST_QUOTE,
+  TPMA_OBJECT,
+  type TpmIdentityPublic,
+  type TpmPcrSelection,
+  type TpmQuoteAttest,
+} from './attestation/tpm-structures.ts';
+export { verifyTpmQuote, type ExpectedTpmQuote } from './attestation/tpm-quote.ts';

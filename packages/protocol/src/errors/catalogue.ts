@@ -316,7 +316,8 @@ export const ERROR_CATALOGUE = {
   },
   ATTESTATION_TPM_QUOTE_SIGNER_MISMATCH: {
     status: 403,
-    summary: "The quote's qualifiedSigner is not the TPM name of the device's registered identity key.",
+    summary:
+      "The quote's qualifiedSigner is not a SHA-256 qualified name, as a quote by the device's identity key would carry, or the TPM public area registered for the device is not its identity key's.",
   },
   ATTESTATION_TPM_QUALIFYING_DATA_MISMATCH: {
     status: 403,

@@ -227,6 +227,12 @@ export async function attest(
       expectedNonce: request.nonce,
       now,
       maxClockSkewSeconds: MAX_CLOCK_SKEW_SECONDS,
+      // A device registered with a TPM public area must bring a quote; any other must not.
+      tpmIdentity:
+        device.identityTpmPublic === null
+          ? undefined
+          : deps.identityKeys.tpmIdentity(deviceId, device.identityTpmPublic),
+      tpmQuote: request.tpmQuote,
     });
   } catch (error) {
     if (!(error instanceof OrbisError)) throw error;

@@ -1,5 +1,11 @@
 import { sql, type Kysely } from 'kysely';
 import { parsePublicKeySpki, type PublicKey } from '@orbis/crypto';
+import {
+  AttestationError,
+  parseTpmIdentityPublic,
+  TpmStructureError,
+  type TpmIdentityPublic,
+} from '@orbis/verify';
 import { NONCE_LIFETIME_SECONDS, type AttestationResultClass } from '@orbis/protocol';
 import { withTransaction } from '../db/backend.ts';
 import { withDatabaseErrors } from '../db/database-errors.ts';
@@ -135,16 +141,71 @@ export class ReferenceMeasurements {
 export const IDENTITY_KEY_CACHE_SIZE = 65_536;
 
 /**
+ * Values parsed from a device's registered bytes, kept for the most recently used devices.
+ * Keyed by device ID, and a hit must also match the registered bytes exactly, so a cached value
+ * can never vouch for other bytes registered under the same ID.
+ */
+class ParsedPerDevice<T> {
+  readonly #entries = new Map<string, { readonly bytes: Uint8Array; readonly value: T }>();
+  readonly #capacity: number;
+  readonly #parse: (bytes: Uint8Array) => T;
+
+  constructor(capacity: number, parse: (bytes: Uint8Array) => T) {
+    this.#capacity = capacity;
+    this.#parse = parse;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  get(deviceId: string, bytes: Uint8Array): T {
+    const cached = this.#entries.get(deviceId);
+    if (cached !== undefined && Buffer.compare(cached.bytes, bytes) === 0) {
+      // Map keeps insertion order: re-inserting marks the entry most recently used.
+      this.#entries.delete(deviceId);
+      this.#entries.set(deviceId, cached);
+      return cached.value;
+    }
+    const value = this.#parse(bytes);
+    this.#entries.set(deviceId, { bytes: Uint8Array.from(bytes), value });
+    if (this.#entries.size > this.#capacity) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done !== true) this.#entries.delete(oldest.value);
+    }
+    return value;
+  }
+}
+
+/**
+ * The TPM public area the registry stored. The registry checked it on import, so a failure here
+ * means the stored bytes changed since: refused like a key that cannot be trusted, never a 500.
+ */
+function parseRegisteredTpmPublic(bytes: Uint8Array): TpmIdentityPublic {
+  try {
+    return parseTpmIdentityPublic(bytes);
+  } catch (cause) {
+    if (!(cause instanceof TpmStructureError)) throw cause;
+    throw new AttestationError(
+      'ATTESTATION_TPM_KEY_NOT_RESTRICTED',
+      'the TPM public area registered for this device does not parse',
+      { cause },
+    );
+  }
+}
+
+/**
  * Identity keys parsed once (parsing a P-256 SPKI costs OpenSSL a point decoding and an
- * on-curve check: a third of a signature verification). Keyed by device ID, and a hit must
- * also match the registered SPKI byte for byte, so a cache can never vouch for another key.
+ * on-curve check: a third of a signature verification), and for TPM-resident keys their
+ * TPM public area, parsed and named once.
  */
 export class IdentityKeyCache {
-  readonly #keys = new Map<string, PublicKey>();
-  readonly #capacity: number;
+  readonly #keys: ParsedPerDevice<PublicKey>;
+  readonly #tpmAreas: ParsedPerDevice<TpmIdentityPublic>;
 
   constructor(capacity = IDENTITY_KEY_CACHE_SIZE) {
-    this.#capacity = capacity;
+    this.#keys = new ParsedPerDevice(capacity, parsePublicKeySpki);
+    this.#tpmAreas = new ParsedPerDevice(capacity, parseRegisteredTpmPublic);
   }
 
   get size(): number {
@@ -153,20 +214,12 @@ export class IdentityKeyCache {
 
   /** The parsed key for `spki`; throws what parsePublicKeySpki throws. */
   get(deviceId: string, spki: Uint8Array): PublicKey {
-    const cached = this.#keys.get(deviceId);
-    if (cached !== undefined && Buffer.compare(cached.spki, spki) === 0) {
-      // Map keeps insertion order: re-inserting marks the key most recently used.
-      this.#keys.delete(deviceId);
-      this.#keys.set(deviceId, cached);
-      return cached;
-    }
-    const key = parsePublicKeySpki(spki);
-    this.#keys.set(deviceId, key);
-    if (this.#keys.size > this.#capacity) {
-      const oldest = this.#keys.keys().next();
-      if (oldest.done !== true) this.#keys.delete(oldest.value);
-    }
-    return key;
+    return this.#keys.get(deviceId, spki);
+  }
+
+  /** The parsed TPM public area registered for a device; throws what parseTpmIdentityPublic throws. */
+  tpmIdentity(deviceId: string, tpmPublic: Uint8Array): TpmIdentityPublic {
+    return this.#tpmAreas.get(deviceId, tpmPublic);
   }
 }
 

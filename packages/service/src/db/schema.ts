@@ -77,6 +77,8 @@ export interface DevicesTable {
   device_id: string;
   /** Canonical P-256 SubjectPublicKeyInfo, DER; unique across all devices. */
   identity_spki: Uint8Array;
+  /** The identity key's TPM2B_PUBLIC when it lives in a TPM; null for other roots of trust. */
+  identity_tpm_public: Uint8Array | null;
   manufacturer_id: string;
   model: string;
   registered_at: number;

@@ -72,6 +72,7 @@ forEachBackend('registry.repo', (context) => {
       {
         deviceId: devices[0]!.deviceId,
         identitySpki: [...devices[0]!.identitySpki],
+        identityTpmPublic: null,
         manufacturerId,
         model: 'mt-1',
         registeredAt: NOW,
@@ -92,6 +93,15 @@ forEachBackend('registry.repo', (context) => {
       devices[1]!.deviceId,
     );
     assert.equal(await findDevice(context.db, identity().deviceId), undefined);
+  });
+
+  it('keeps the TPM public area of a device whose identity key lives in a TPM', async () => {
+    const device = { ...identity(), tpmPublic: Uint8Array.of(0, 3, 1, 2, 3) };
+    assert.equal(await register([device]), 1);
+    assert.deepEqual(
+      [...((await findDevice(context.db, device.deviceId))?.identityTpmPublic ?? [])],
+      [0, 3, 1, 2, 3],
+    );
   });
 
   it('registers a list larger than one statement holds, in one transaction', async () => {

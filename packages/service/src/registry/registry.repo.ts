@@ -13,8 +13,8 @@ export const MAX_CLAIM_BATCH_DEVICES = 10_000;
 /** Most devices one listing returns. */
 export const MAX_DEVICE_PAGE = 1000;
 
-/** Devices per INSERT: five bound values each. */
-const DEVICES_PER_INSERT = Math.floor(MAX_BOUND_PARAMETERS / 5);
+/** Devices per INSERT: six bound values each. */
+const DEVICES_PER_INSERT = Math.floor(MAX_BOUND_PARAMETERS / 6);
 
 export interface Manufacturer {
   readonly id: string;
@@ -30,6 +30,8 @@ export interface DeviceRegistration {
   readonly deviceId: string;
   /** The canonical SPKI (DER) that packages/crypto's parsePublicKeySpki accepted. */
   readonly identitySpki: Uint8Array;
+  /** The identity key's TPM2B_PUBLIC, as packages/verify checked it, for a TPM-resident key. */
+  readonly tpmPublic?: Uint8Array | undefined;
   readonly model: string;
 }
 
@@ -42,6 +44,8 @@ export interface RegisterDevicesInput {
 export interface Device {
   readonly deviceId: string;
   readonly identitySpki: Uint8Array;
+  /** The identity key's TPM2B_PUBLIC when it lives in a TPM (attestation then demands a quote). */
+  readonly identityTpmPublic: Uint8Array | null;
   readonly manufacturerId: string;
   readonly model: string;
   readonly registeredAt: number;
@@ -77,6 +81,7 @@ export function toDevice(row: Selectable<DevicesTable>): Device {
   return {
     deviceId: row.device_id,
     identitySpki: row.identity_spki,
+    identityTpmPublic: row.identity_tpm_public,
     manufacturerId: row.manufacturer_id,
     model: row.model,
     registeredAt: row.registered_at,
@@ -245,6 +250,7 @@ export async function registerDevices(db: Kysely<Database>, input: RegisterDevic
               chunk.map((device) => ({
                 device_id: device.deviceId,
                 identity_spki: device.identitySpki,
+                identity_tpm_public: device.tpmPublic ?? null,
                 manufacturer_id: input.manufacturerId,
                 model: device.model,
                 registered_at: input.registeredAt,

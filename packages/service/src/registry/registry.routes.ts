@@ -112,6 +112,7 @@ export function registerRegistryRoutes(app: FastifyInstance, context: RouteConte
           devices: verified.devices.map((device) => ({
             deviceId: device.deviceId,
             identitySpki: device.identityKey.spki,
+            tpmPublic: device.tpmPublic,
             model: device.model,
           })),
         });

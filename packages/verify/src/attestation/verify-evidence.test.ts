@@ -1,8 +1,18 @@
 import assert from 'node:assert/strict';
 import { createHmac, createPublicKey, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { publicKeyFromKeyObject } from '@orbis/crypto';
-import { MAX_EVIDENCE_BYTES } from '@orbis/protocol';
+import {
+  canonicalJsonBytes,
+  decodeBase64Url,
+  parsePublicKeySpki,
+  publicKeyFromKeyObject,
+} from '@orbis/crypto';
+import {
+  MAX_EVIDENCE_BYTES,
+  type AttestationClaims,
+  type BootLogEntry,
+  type TpmQuote,
+} from '@orbis/protocol';
 import {
   base64UrlOf,
   createTestDeviceKeys,
@@ -15,6 +25,16 @@ import {
 import { AttestationError } from '../errors.ts';
 import { MAX_REMEMBERED_HEADERS } from './evidence-jws.ts';
 import { createNonce } from './nonce.ts';
+import { tpmQualifyingData } from './tpm-binding.ts';
+import { parseTpmIdentityPublic } from './tpm-structures.ts';
+import {
+  createTestTpmKey,
+  marshalAttest,
+  sha256,
+  signAttest,
+  tpmQuoteFixture,
+  type TestTpmKey,
+} from './tpm.test-helpers.ts';
 import { ueidForDevice, verifyEvidence, type VerifyEvidenceOptions } from './verify-evidence.ts';
 
 const device = createTestDeviceKeys();
@@ -326,5 +346,154 @@ describe('verifyEvidence checks what the claims say', () => {
         'ATTESTATION_CLAIMS_INVALID',
       );
     }
+  });
+});
+
+describe('verifyEvidence with a TPM identity key: the EAT and a quote of PCR 8', () => {
+  const tpmKey = createTestTpmKey();
+  const tpmIdentity = parseTpmIdentityPublic(tpmKey.tpmPublic);
+  const tpmDeviceId = tpmIdentity.publicKey.keyId;
+  const nonceKey = randomBytes(32);
+  const issue = () => createNonce({ key: nonceKey, deviceId: tpmDeviceId as never, now, random });
+  const tpmNonce = issue();
+  const tpmClaims = sampleAttestationClaims({
+    deviceId: tpmDeviceId,
+    nonce: tpmNonce,
+    certificateKey: device.certificateKey,
+    iat: now / 1000,
+  });
+  // With the TPM backend, the identity key signs the EAT too, through a TPM2_Hash ticket.
+  const tpmEvidence = signTestEvidence(tpmClaims, tpmKey.privateKey);
+  const tpmOptions: VerifyEvidenceOptions = {
+    identityKey: tpmIdentity.publicKey,
+    expectedNonce: tpmNonce,
+    now,
+    maxClockSkewSeconds: 300,
+    tpmIdentity,
+  };
+  const certificateKey = publicKeyFromKeyObject(device.certificateKey);
+
+  const replay = (log: readonly BootLogEntry[]): Uint8Array => {
+    let pcr: Uint8Array = new Uint8Array(32);
+    for (const item of log) pcr = sha256(pcr, sha256(canonicalJsonBytes(item)));
+    return pcr;
+  };
+
+  /** The quote the TPM makes for `evidenceText`: its nonce, certificate key and payload, and PCR 8 for `log`. */
+  function quoteFor(
+    evidenceText: string,
+    nonceText: string,
+    log: readonly BootLogEntry[] = tpmClaims.orbis_boot_log,
+    signer: TestTpmKey = tpmKey,
+  ): TpmQuote {
+    const payload = decodeBase64Url(evidenceText.split('.')[1] as string);
+    const attest = marshalAttest({
+      qualifiedSigner: signer.qualifiedName,
+      extraData: tpmQualifyingData(nonceText, certificateKey, payload),
+      pcrDigest: sha256(replay(log)),
+    });
+    return {
+      attest: Buffer.from(attest).toString('base64url'),
+      signature: Buffer.from(signAttest(signer.privateKey, attest)).toString('base64url'),
+    };
+  }
+  const tpmQuote = quoteFor(tpmEvidence, tpmNonce);
+  const tpmRefusal = (text: string, overrides: Partial<VerifyEvidenceOptions> = {}) =>
+    refusal(text, { ...tpmOptions, tpmQuote, ...overrides });
+
+  it('accepts the EAT with a quote from the same TPM key, and returns the quote', () => {
+    const verified = verifyEvidence(tpmEvidence, { ...tpmOptions, tpmQuote });
+    assert.equal(verified.deviceId, tpmDeviceId);
+    assert.deepEqual(verified.tpmQuote?.pcrSelection, [{ hash: 0x000b, pcrs: [8] }]);
+    assert.equal('tpmQuote' in verifyEvidence(evidence, options), false);
+  });
+
+  it('refuses bare EAT evidence from a device registered with a TPM key (downgrade)', () => {
+    assert.equal(tpmRefusal(tpmEvidence, { tpmQuote: undefined }), 'ATTESTATION_TPM_QUOTE_MISSING');
+  });
+
+  it('refuses a quote from a device registered without one', () => {
+    assert.equal(refusal(evidence, { tpmQuote }), 'ATTESTATION_TPM_QUOTE_UNEXPECTED');
+    assert.equal(refusal(evidence, { tpmQuote, tpmIdentity: undefined }), 'ATTESTATION_TPM_QUOTE_UNEXPECTED');
+  });
+
+  it("refuses a TPM public area that is not the identity key's", () => {
+    const other = parseTpmIdentityPublic(createTestTpmKey().tpmPublic);
+    assert.equal(tpmRefusal(tpmEvidence, { tpmIdentity: other }), 'ATTESTATION_TPM_QUOTE_SIGNER_MISMATCH');
+  });
+
+  it('checks the EAT before the quote: a forged EAT is refused for its signature', () => {
+    const stranger = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
+    const forged = signTestEvidence(tpmClaims, stranger);
+    assert.equal(
+      tpmRefusal(forged, { tpmQuote: quoteFor(forged, tpmNonce) }),
+      'ATTESTATION_SIGNATURE_INVALID',
+    );
+  });
+
+  it('refuses a quote over a stale nonce, replayed with fresh evidence', () => {
+    const fresh = issue();
+    const freshEvidence = signTestEvidence({ ...tpmClaims, eat_nonce: fresh }, tpmKey.privateKey);
+    assert.equal(
+      tpmRefusal(freshEvidence, { expectedNonce: fresh, tpmQuote }),
+      'ATTESTATION_TPM_QUALIFYING_DATA_MISMATCH',
+    );
+    assert.equal(
+      tpmRefusal(freshEvidence, { expectedNonce: fresh, tpmQuote: quoteFor(freshEvidence, fresh) }),
+      undefined,
+    );
+  });
+
+  it('refuses a quote made for other claims (another certificate key, another boot count)', () => {
+    const otherClaims: AttestationClaims = { ...tpmClaims, bootcount: tpmClaims.bootcount + 1 };
+    const otherEvidence = signTestEvidence(otherClaims, tpmKey.privateKey);
+    assert.equal(tpmRefusal(otherEvidence), 'ATTESTATION_TPM_QUALIFYING_DATA_MISMATCH');
+    const attacker = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
+    const swapped = signTestEvidence(
+      { ...tpmClaims, cnf: { jwk: testPublicJwk(attacker) } },
+      tpmKey.privateKey,
+    );
+    assert.equal(tpmRefusal(swapped), 'ATTESTATION_TPM_QUALIFYING_DATA_MISMATCH');
+  });
+
+  it('refuses a boot log the quoted PCR does not back (an OS signing its own claims through TPM2_Hash)', () => {
+    // The identity key signs whatever the OS hashes through the TPM; only PCR 8 says what booted.
+    const [os, app] = tpmClaims.orbis_boot_log as [BootLogEntry, BootLogEntry];
+    const claimed = [{ ...os, securityVersion: os.securityVersion + 1 }, app];
+    const edited = signTestEvidence({ ...tpmClaims, orbis_boot_log: claimed }, tpmKey.privateKey);
+    assert.equal(
+      tpmRefusal(edited, { tpmQuote: quoteFor(edited, tpmNonce, tpmClaims.orbis_boot_log) }),
+      'ATTESTATION_TPM_PCR_MISMATCH',
+    );
+  });
+
+  it('refuses a nonce that is not strict base64url rather than bind a quote to it', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(tpmNonce.at(-1) as string);
+    const respelled = `${tpmNonce.slice(0, -1)}${alphabet[last ^ 1] as string}`;
+    const respelledEvidence = signTestEvidence({ ...tpmClaims, eat_nonce: respelled }, tpmKey.privateKey);
+    assert.equal(tpmRefusal(respelledEvidence, { expectedNonce: respelled }), 'ATTESTATION_NONCE_MALFORMED');
+  });
+
+  it('accepts evidence and a quote swtpm produced', () => {
+    const fixture = tpmQuoteFixture;
+    const realIdentity = parseTpmIdentityPublic(decodeBase64Url(fixture.tpmPublic));
+    assert.deepEqual(
+      decodeBase64Url(fixture.evidence.split('.')[1] as string),
+      decodeBase64Url(fixture.eatPayload),
+    );
+    const verified = verifyEvidence(fixture.evidence, {
+      identityKey: parsePublicKeySpki(decodeBase64Url(fixture.identityKey)),
+      expectedNonce: fixture.nonce,
+      now: fixture.iat * 1000,
+      maxClockSkewSeconds: 0,
+      tpmIdentity: realIdentity,
+      tpmQuote: { attest: fixture.attest, signature: fixture.signature },
+    });
+    assert.deepEqual(verified.claims.orbis_boot_log, fixture.bootLog);
+    assert.equal(
+      verified.certificateKey.keyId,
+      parsePublicKeySpki(decodeBase64Url(fixture.certificateKey)).keyId,
+    );
   });
 });

@@ -7,9 +7,12 @@ import {
   type DeviceId,
   type PublicKey,
 } from '@orbis/crypto';
-import { AttestationClaims, compileSchemaCheck, ORBIS_EAT_PROFILE } from '@orbis/protocol';
+import { AttestationClaims, compileSchemaCheck, ORBIS_EAT_PROFILE, type TpmQuote } from '@orbis/protocol';
 import { AttestationError } from '../errors.ts';
-import { parseEvidenceJws } from './evidence-jws.ts';
+import { parseEvidenceJws, type EvidenceJws } from './evidence-jws.ts';
+import { tpmQualifyingData } from './tpm-binding.ts';
+import { verifyTpmQuote } from './tpm-quote.ts';
+import type { TpmIdentityPublic, TpmQuoteAttest } from './tpm-structures.ts';
 
 export interface VerifyEvidenceOptions {
   /** The identity key registered for the device that asked for the nonce. */
@@ -23,6 +26,13 @@ export interface VerifyEvidenceOptions {
   readonly now: number;
   /** How far `iat` may be from `now`, either way, in seconds. */
   readonly maxClockSkewSeconds: number;
+  /**
+   * The TPM public area registered for the device (parseTpmIdentityPublic of the device list's
+   * tpmPublic), when its identity key lives in a TPM: then the evidence must carry a quote.
+   */
+  readonly tpmIdentity?: TpmIdentityPublic | undefined;
+  /** The quote that came with the evidence, if any (DeviceEvidence.tpmQuote). */
+  readonly tpmQuote?: TpmQuote | undefined;
 }
 
 /** Evidence whose signature, device, nonce, time and certificate key all check out. */
@@ -32,6 +42,13 @@ export interface VerifiedEvidence {
   readonly claims: AttestationClaims;
   /** `cnf.jwk`: the key the device certificate will certify. */
   readonly certificateKey: PublicKey;
+  /** For a TPM-resident identity key: the verified quote's attestation (its clock, its counters). */
+  readonly tpmQuote?: TpmQuoteAttest;
+}
+
+interface TpmEvidence {
+  readonly identity: TpmIdentityPublic;
+  readonly quote: TpmQuote;
 }
 
 const claimsSchema = compileSchemaCheck(AttestationClaims);
@@ -78,13 +95,74 @@ function readCertificateKey(claims: AttestationClaims, identityKey: PublicKey): 
 }
 
 /**
+ * Whether this attestation is a TPM one, decided by the registry and never by the evidence: a
+ * device registered with a TPM public area must send a quote, so that stripping the quote does
+ * not downgrade it to the checks of a device without one, and a device registered without one
+ * may not send a quote the service would otherwise have to judge.
+ */
+function readTpmEvidence(options: VerifyEvidenceOptions): TpmEvidence | undefined {
+  const { tpmIdentity, tpmQuote } = options;
+  if (tpmIdentity === undefined) {
+    if (tpmQuote !== undefined) {
+      throw new AttestationError(
+        'ATTESTATION_TPM_QUOTE_UNEXPECTED',
+        'the evidence carries a TPM quote and the device has no TPM key',
+      );
+    }
+    return undefined;
+  }
+  if (tpmQuote === undefined) {
+    throw new AttestationError(
+      'ATTESTATION_TPM_QUOTE_MISSING',
+      'the device has a TPM identity key and the evidence carries no quote',
+    );
+  }
+  // One key signs both the EAT and the quote; a public area for another key would split them.
+  if (tpmIdentity.publicKey.keyId !== options.identityKey.keyId) {
+    throw new AttestationError(
+      'ATTESTATION_TPM_QUOTE_SIGNER_MISMATCH',
+      "the TPM public area is not the device's identity key",
+    );
+  }
+  return { identity: tpmIdentity, quote: tpmQuote };
+}
+
+/**
+ * The quote binds this evidence to the TPM's measurement register: its qualifying data commits
+ * to the nonce, the certificate key and the EAT payload as signed, and PCR 8 to the boot log.
+ */
+function verifyQuoteFor(
+  tpm: TpmEvidence,
+  jws: EvidenceJws,
+  claims: AttestationClaims,
+  certificateKey: PublicKey,
+  expectedNonce: string,
+): TpmQuoteAttest {
+  let qualifyingData: Uint8Array;
+  try {
+    qualifyingData = tpmQualifyingData(expectedNonce, certificateKey, jws.payload);
+  } catch (cause) {
+    throw new AttestationError('ATTESTATION_NONCE_MALFORMED', 'the nonce is not strict base64url', {
+      cause,
+    });
+  }
+  return verifyTpmQuote(tpm.quote, {
+    identity: tpm.identity,
+    qualifyingData,
+    bootLog: claims.orbis_boot_log,
+  });
+}
+
+/**
  * Verifies attestation evidence (ARCHITECTURE.md, Attestation step 3, the parts that need no
  * database): an EAT (RFC 9711) as an ES256 compact JWS signed by `identityKey`, naming that
  * device, carrying the expected nonce, made within the allowed skew of `now`, and proposing a
  * certificate key other than the identity key. The signature is checked before the payload is
- * parsed, so only the device's own root of trust can make this function read JSON.
+ * parsed, so only the device's own root of trust can make this function read JSON. For a
+ * device registered with a TPM identity key, the quote must then verify too (verifyTpmQuote).
  */
 export function verifyEvidence(evidence: string, options: VerifyEvidenceOptions): VerifiedEvidence {
+  const tpm = readTpmEvidence(options);
   const jws = parseEvidenceJws(evidence);
   if (!isValidSignature(options.identityKey, jws.signingInput, jws.signature, 'p1363')) {
     throw new AttestationError(
@@ -109,5 +187,7 @@ export function verifyEvidence(evidence: string, options: VerifyEvidenceOptions)
     );
   }
   const certificateKey = readCertificateKey(claims, options.identityKey);
-  return { deviceId, claims, certificateKey };
+  if (tpm === undefined) return { deviceId, claims, certificateKey };
+  const tpmQuote = verifyQuoteFor(tpm, jws, claims, certificateKey, options.expectedNonce);
+  return { deviceId, claims, certificateKey, tpmQuote };
 }

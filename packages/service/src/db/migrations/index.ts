@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001-initial.ts';
 import * as attestation from './0002-attestation.ts';
 import * as attestationState from './0003-attestation-state.ts';
+import * as tpmIdentity from './0004-tpm-identity.ts';
 
 /**
  * Every migration, by name; the migrator runs them in name order. Add a module
@@ -13,6 +14,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': initial,
   '0002-attestation': attestation,
   '0003-attestation-state': attestationState,
+  '0004-tpm-identity': tpmIdentity,
 });
 
 /** Migrations compiled into the service, so nothing is read from disk at run time. */
