@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { publicKeyFromKeyObject } from '@orbis/crypto';
 import { DEBUG_STATUS } from '@orbis/protocol';
 import { RootOfTrustError } from '../../errors.ts';
@@ -12,6 +12,7 @@ import { generateP256Key } from './key-files.ts';
 import { rotDirectoryOf, rotPathsIn, type RotPaths } from './layout.ts';
 import { loadRotMaterial, UDS_BYTES, writeNewRotFiles, type RotMaterial } from './rot-files.ts';
 import { isDebugStatus } from './state-file.ts';
+import { BACKEND_MARKER_NAME } from '../tpm/tpm-layout.ts';
 
 /**
  * Making and opening the emulated root of trust in a device directory. Both take the
@@ -112,6 +113,9 @@ export async function openEmulatedRootOfTrust(dir: string): Promise<RootOfTrust>
   const paths = rotPathsIn(rotDirectoryOf(dir));
   if (!(await exists(paths.directory))) {
     throw new RootOfTrustError('ROT_STATE_INVALID', `${dir} holds no root of trust (no ${paths.directory})`);
+  }
+  if (await exists(join(paths.directory, BACKEND_MARKER_NAME))) {
+    throw new RootOfTrustError('ROT_STATE_INVALID', `${dir} holds a TPM root of trust, not an emulated one`);
   }
   return withDirectoryLock(dir, async (lock) =>
     createEmulatedRootOfTrust({ paths, material: await loadRotMaterial(paths), lock }),

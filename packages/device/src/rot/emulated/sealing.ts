@@ -14,6 +14,9 @@ import { isCounterValue } from './state-file.ts';
  *
  * Blob: version (1) ‖ floor (4, big-endian) ‖ IV (12) ‖ AES-256-GCM ciphertext ‖ tag (16). The
  * version and floor are the GCM additional data, so neither can be changed without detection.
+ *
+ * The TPM backend uses the same format and floor rule with keys the TPM derives
+ * (tpm/tpm-sealing.ts): hence the *WithKey functions, which take a key already derived.
  */
 
 export const SEALED_FORMAT_VERSION = 1;
@@ -42,12 +45,38 @@ function encodeFloor(floor: number): Uint8Array {
 }
 
 /**
- * The sealing key for one authority and floor. Every info field has a fixed length (label, 32
- * bytes of key ID, 4 bytes of floor), so no two policies share an info string.
+ * The info a sealing key derives from: `context` ‖ key ID (32 bytes) ‖ floor (4 bytes,
+ * big-endian). Every field after the context has a fixed length, so for one context no two
+ * policies share an info string. The TPM backend feeds the same string to the TPM's HMAC key.
  */
+export function sealingKeyInfo(context: Uint8Array, signingAuthority: string, floor: number): Uint8Array {
+  return new Uint8Array(Buffer.concat([context, Buffer.from(signingAuthority, 'hex'), encodeFloor(floor)]));
+}
+
+/** The sealing key for one authority and floor: HKDF-SHA256 of the UDS over sealingKeyInfo. */
 export function deriveSealingKey(uds: Uint8Array, signingAuthority: string, floor: number): Uint8Array {
-  const info = Buffer.concat([SEALING_CONTEXT, Buffer.from(signingAuthority, 'hex'), encodeFloor(floor)]);
+  const info = sealingKeyInfo(SEALING_CONTEXT, signingAuthority, floor);
   return new Uint8Array(hkdfSync('sha256', uds, new Uint8Array(0), info, SEALING_KEY_BYTES));
+}
+
+/** Throws RangeError unless `data` can be sealed under `policy` with `iv`. */
+export function assertSealable(data: Uint8Array, policy: SealingPolicy, iv: Uint8Array): void {
+  if (!isSealingPolicy(policy)) throw new RangeError('a sealing policy needs a key ID and a uint32 floor');
+  if (data.byteLength > MAX_SEALED_PLAINTEXT_BYTES) {
+    throw new RangeError(`sealed data is at most ${MAX_SEALED_PLAINTEXT_BYTES} bytes`);
+  }
+  if (iv.byteLength !== SEALING_IV_BYTES) throw new RangeError(`the IV is ${SEALING_IV_BYTES} bytes`);
+}
+
+/**
+ * Seals `data` with `key`, already derived for `floor` (whoever derives it: HKDF of the UDS
+ * here, the TPM's HMAC key in the TPM backend). The caller has run assertSealable.
+ */
+export function sealWithKey(key: Uint8Array, data: Uint8Array, floor: number, iv: Uint8Array): Uint8Array {
+  const header = Buffer.concat([Uint8Array.of(SEALED_FORMAT_VERSION), encodeFloor(floor)]);
+  const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(header);
+  const ciphertext = Buffer.concat([cipher.update(data), cipher.final()]);
+  return new Uint8Array(Buffer.concat([header, iv, ciphertext, cipher.getAuthTag()]));
 }
 
 /** Seals `data` at the policy's floor with the given fresh IV. Throws RangeError on a bad policy or size. */
@@ -57,17 +86,9 @@ export function sealWithSecret(
   policy: SealingPolicy,
   iv: Uint8Array,
 ): Uint8Array {
-  if (!isSealingPolicy(policy)) throw new RangeError('a sealing policy needs a key ID and a uint32 floor');
-  if (data.byteLength > MAX_SEALED_PLAINTEXT_BYTES) {
-    throw new RangeError(`sealed data is at most ${MAX_SEALED_PLAINTEXT_BYTES} bytes`);
-  }
-  if (iv.byteLength !== SEALING_IV_BYTES) throw new RangeError(`the IV is ${SEALING_IV_BYTES} bytes`);
+  assertSealable(data, policy, iv);
   const floor = policy.securityVersionFloor;
-  const header = Buffer.concat([Uint8Array.of(SEALED_FORMAT_VERSION), encodeFloor(floor)]);
-  const key = deriveSealingKey(uds, policy.signingAuthority, floor);
-  const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(header);
-  const ciphertext = Buffer.concat([cipher.update(data), cipher.final()]);
-  return new Uint8Array(Buffer.concat([header, iv, ciphertext, cipher.getAuthTag()]));
+  return sealWithKey(deriveSealingKey(uds, policy.signingAuthority, floor), data, floor, iv);
 }
 
 function unsealFailed(reason: string, cause?: unknown): RootOfTrustError {
@@ -94,18 +115,36 @@ function decrypt(key: Uint8Array, sealed: Uint8Array): Uint8Array {
 }
 
 /**
- * Opens a blob under the policy of the running code: refused (ROT_UNSEAL_FAILED, never another
- * error) if it was sealed above the policy's floor, under another authority or UDS, or altered.
+ * The floor whose key opens `sealed` for code running under `policy`: the floor it was sealed
+ * at, refused (ROT_UNSEAL_FAILED) if that is above the policy's floor or the blob is malformed.
  */
-export function unsealWithSecret(uds: Uint8Array, sealed: Uint8Array, policy: SealingPolicy): Uint8Array {
+export function sealedFloorUnder(sealed: Uint8Array, policy: SealingPolicy): number {
   if (!isSealingPolicy(policy)) throw unsealFailed('the policy needs a key ID and a uint32 floor');
   const floor = readSealedFloor(sealed);
   if (floor > policy.securityVersionFloor) {
     throw unsealFailed(`sealed at security version ${floor}, above the floor ${policy.securityVersionFloor}`);
   }
+  return floor;
+}
+
+/**
+ * Opens `sealed` with `key`, the key of the floor sealedFloorUnder named (whoever derived it).
+ * ROT_UNSEAL_FAILED, never another error, if the blob is malformed or does not authenticate.
+ */
+export function unsealWithKey(key: Uint8Array, sealed: Uint8Array): Uint8Array {
+  readSealedFloor(sealed);
   try {
-    return decrypt(deriveSealingKey(uds, policy.signingAuthority, floor), sealed);
+    return decrypt(key, sealed);
   } catch (cause) {
     throw unsealFailed('authentication failed (another device or authority, or altered data)', cause);
   }
+}
+
+/**
+ * Opens a blob under the policy of the running code: refused (ROT_UNSEAL_FAILED, never another
+ * error) if it was sealed above the policy's floor, under another authority or UDS, or altered.
+ */
+export function unsealWithSecret(uds: Uint8Array, sealed: Uint8Array, policy: SealingPolicy): Uint8Array {
+  const floor = sealedFloorUnder(sealed, policy);
+  return unsealWithKey(deriveSealingKey(uds, policy.signingAuthority, floor), sealed);
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodeHex } from '@orbis/crypto';
+import { encodeHex, sha256 } from '@orbis/crypto';
 import { RootOfTrustError } from '../../errors.ts';
 import { tpm2, type TpmConnection } from './tpm2-tools.ts';
 import { withLoadedIdentity } from './tpm-identity.ts';
@@ -81,4 +81,26 @@ export function quoteMeasurements(
       pcrs: await read('quote.pcrs'),
     };
   });
+}
+
+const SHA256_BYTES = 32;
+
+/**
+ * Checks that a quote's TPMS_ATTEST covers PCR 8 at `register`: its last member (for a quote,
+ * TPMS_QUOTE_INFO.pcrDigest, a TPM2B_DIGEST) is SHA-256 of the quoted PCR values, here PCR 8
+ * alone. A PCR that something else extended would give evidence whose log does not replay to
+ * its quote, so it is refused on the device, with a reason (ROT_TPM_PCR_NOT_RESET).
+ */
+export function assertQuoteOfRegister(attest: Uint8Array, register: Uint8Array): void {
+  const sizeAt = attest.byteLength - SHA256_BYTES - 2;
+  const quoted =
+    sizeAt >= 0 && attest[sizeAt] === 0 && attest[sizeAt + 1] === SHA256_BYTES
+      ? attest.subarray(sizeAt + 2)
+      : undefined;
+  if (quoted === undefined || !Buffer.from(quoted).equals(sha256(register))) {
+    throw new RootOfTrustError(
+      'ROT_TPM_PCR_NOT_RESET',
+      "PCR 8 no longer matches this boot's log: something besides the root of trust extended it",
+    );
+  }
 }
