@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,6 +10,11 @@ import {
   createServiceClient,
   manufactureDevice,
   openEmulatedRootOfTrust,
+  openTpmRootOfTrust,
+  startSwtpm,
+  type RootOfTrust,
+  type RootOfTrustSelection,
+  type TpmConnection,
   osReleaseKeysOf,
   readDeviceManifest,
   secureBoot,
@@ -20,6 +25,8 @@ import {
   type DeviceTrustAnchors,
 } from '@orbis/device';
 import type { BootStage } from '../packages/device/src/boot/stages.ts';
+import { tpm2 } from '../packages/device/src/rot/tpm/tpm2-tools.ts';
+import type { DeviceListEntry } from '@orbis/protocol';
 import { flipByte, osReleaseSigner, packStageImage } from '../packages/device/src/boot/boot.test-helpers.ts';
 import type { RunningService } from '@orbis/service';
 import { startLabService } from '../packages/cli/src/lab.test-helpers.ts';
@@ -28,7 +35,9 @@ import { startLabService } from '../packages/cli/src/lab.test-helpers.ts';
  * The device runtime against a running security service (issue #4): manufacture → import into
  * the registry → claim → boot → attest → certificate, then renewal of one-minute certificates
  * on a device whose clock is moved forward (as faketime would), and the tamper cases that need
- * both sides.
+ * both sides. The same suite runs for the emulated root of trust and for the TPM 2.0 backend on
+ * a real swtpm, which adds the TPM's own refusals: a quote over a stale nonce, evidence without
+ * its quote, an unrestricted identity key, and a directory moved to another TPM.
  */
 
 /** The shortest lifetime the service accepts (ORBIS_DEVICE_CERTIFICATE_LIFETIME_SECONDS). */
@@ -109,25 +118,36 @@ async function readReleaseStages(images: Record<BootStage, Uint8Array>) {
   };
 }
 
-/** Manufactures a device, imports it with the manufacturer's signed list and claims it. */
-async function makeClaimedDevice(lab: Lab, dir: string): Promise<string> {
-  const device = await manufactureDevice(dir, {
-    trustAnchors: lab.anchors,
-    bootImages: lab.images,
-    now: Date.now(),
-  });
-  const list = await signDeviceList(
+/** The manufacturer's signed list of `devices`, as the registry imports it. */
+function signedList(lab: Lab, devices: DeviceListEntry[]) {
+  return signDeviceList(
     {
       formatVersion: 1,
       manufacturerId: lab.manufacturerId,
       listId: randomUUID(),
       issuedAt: Math.floor(Date.now() / 1000),
-      devices: [
-        { deviceId: device.deviceId, identityKey: encodeBase64Url(device.identitySpki), model: 'devkit' },
-      ],
+      devices,
     },
     lab.manufacturerKey,
   );
+}
+
+/** Manufactures a device, imports it with the manufacturer's signed list and claims it. */
+async function makeClaimedDevice(lab: Lab, dir: string, rot: Rot): Promise<string> {
+  const device = await manufactureDevice(dir, {
+    trustAnchors: lab.anchors,
+    bootImages: lab.images,
+    rootOfTrust: rot.selection,
+    now: Date.now(),
+  });
+  const list = await signedList(lab, [
+    {
+      deviceId: device.deviceId,
+      identityKey: encodeBase64Url(device.identitySpki),
+      model: 'devkit',
+      ...(device.tpmPublic === undefined ? {} : { tpmPublic: encodeBase64Url(device.tpmPublic) }),
+    },
+  ]);
   await lab.call('POST', `/api/v1/manufacturers/${lab.manufacturerId}/device-lists`, list);
   const claimed = await lab.call('POST', `/api/v1/tenants/${lab.tenantId}/devices/claims`, {
     deviceIds: [device.deviceId],
@@ -142,6 +162,7 @@ async function makeClaimedDevice(lab: Lab, dir: string): Promise<string> {
  */
 async function runUntil(
   lab: Lab,
+  rot: Rot,
   dir: string,
   until: (events: Event[]) => boolean,
   options: { now?: () => number; onEvent?: (event: Event) => void } = {},
@@ -152,6 +173,7 @@ async function runUntil(
   const running = runDevice(dir, {
     serviceUrl: lab.service.deviceUrl,
     signal: controller.signal,
+    tpm: rot.tpm,
     ...(options.now === undefined ? {} : { now: options.now }),
     onEvent: (event) => {
       options.onEvent?.(event);
@@ -172,143 +194,310 @@ const attested = (events: Event[]) =>
 const retries = (events: Event[]) =>
   events.filter((event): event is Extract<Event, { kind: 'retrying' }> => event.kind === 'retrying');
 
-describe('a device against a running service', () => {
-  let root = '';
-  let lab: Lab;
+/**
+ * A P-256 signing key in the TPM with everything an identity key has except `restricted`: it
+ * would sign any digest, a forged TPMS_ATTEST included. Returns its SPKI and TPM2B_PUBLIC.
+ */
+async function createUnrestrictedTpmKey(tpm: TpmConnection, dir: string) {
+  await mkdir(dir, { recursive: true });
+  await tpm2(
+    'tpm2_createprimary',
+    ['-C', 'o', '-g', 'sha256', '-G', 'ecc256', '-c', 'primary.ctx'],
+    tpm,
+    dir,
+  );
+  await tpm2(
+    'tpm2_create',
+    [
+      '-C',
+      'primary.ctx',
+      '-G',
+      'ecc256:ecdsa-sha256:null',
+      '-a',
+      'fixedtpm|fixedparent|sensitivedataorigin|userwithauth|sign',
+      '-u',
+      'key.pub',
+      '-r',
+      'key.priv',
+      '-c',
+      'key.ctx',
+    ],
+    tpm,
+    dir,
+  );
+  await tpm2('tpm2_readpublic', ['-c', 'key.ctx', '-f', 'der', '-o', 'key.der'], tpm, dir);
+  return {
+    spki: new Uint8Array(await readFile(join(dir, 'key.der'))),
+    tpmPublic: new Uint8Array(await readFile(join(dir, 'key.pub'))),
+  };
+}
 
-  before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'orbis-device-e2e-'));
-    lab = await startLab(root);
-  });
+/**
+ * The root of trust the devices of one suite are made with. The TPM suite starts one swtpm on
+ * free ports for all its devices (each device's counters have their own NV indices) and stops it
+ * afterwards; its devices are made on that TPM and run against it.
+ */
+interface Rot {
+  readonly backend: 'emulated' | 'tpm';
+  readonly selection: RootOfTrustSelection;
+  readonly tpm: TpmConnection | undefined;
+  open(dir: string): Promise<RootOfTrust>;
+}
 
-  after(async () => {
-    await lab.service.stop();
-    await rm(root, { recursive: true, force: true });
-  });
+async function startRot(backend: 'emulated' | 'tpm', root: string): Promise<Rot & { stop(): Promise<void> }> {
+  if (backend === 'emulated') {
+    return {
+      backend,
+      selection: { backend },
+      tpm: undefined,
+      open: (dir) => openEmulatedRootOfTrust(dir),
+      stop: () => Promise.resolve(),
+    };
+  }
+  const swtpm = await startSwtpm(join(root, 'swtpm'));
+  return {
+    backend,
+    selection: { backend, tpm: swtpm },
+    tpm: swtpm,
+    open: (dir) => openTpmRootOfTrust(dir, { tpm: swtpm }),
+    stop: () => swtpm.stop(),
+  };
+}
 
-  it('is manufactured, imported, claimed, boots, attests and renews before its certificate expires', async () => {
-    const dir = join(root, 'device-1');
-    const deviceId = await makeClaimedDevice(lab, dir);
-    // The device's clock jumps 41 s after its first certificate arrives: past two thirds of the
-    // one-minute lifetime, so it renews at once, while the certificate is still valid.
-    let offset = 0;
-    const events = await runUntil(lab, dir, (seen) => attested(seen).length >= 2, {
-      now: () => Date.now() + offset,
-      onEvent: (event) => {
-        if (event.kind === 'attested' && !event.renewal) offset += 41_000;
-      },
+for (const backend of ['emulated', 'tpm'] as const) {
+  describe(`a device with the ${backend} root of trust against a running service`, () => {
+    let root = '';
+    let lab: Lab;
+    let rot: Rot & { stop(): Promise<void> };
+
+    before(async () => {
+      root = await mkdtemp(join(tmpdir(), 'orbis-device-e2e-'));
+      lab = await startLab(root);
+      rot = await startRot(backend, root);
     });
-    const boot = events.find((event) => event.kind === 'booted');
-    assert.ok(boot?.kind === 'booted');
-    assert.equal(boot.report.halted, null);
-    const [first, renewed] = attested(events);
-    assert.ok(first !== undefined && renewed !== undefined, JSON.stringify(events));
-    assert.equal(first.renewal, false);
-    assert.equal(first.certificate.resultClass, 'trusted');
-    // The renewal ran over the first certificate's mTLS connection, before it expired.
-    assert.equal(renewed.renewal, true);
-    assert.ok(renewed.certificate.receivedAt - offset < first.certificate.notAfter);
-    // A new certificate for a new key (X.509 times have whole seconds, so the expiry may match).
-    assert.notEqual(renewed.certificate.certificate, first.certificate.certificate);
-    assert.ok(renewed.certificate.notAfter >= first.certificate.notAfter);
-    const held = await readHeldCertificate(dir);
-    assert.equal(held?.certificate, renewed.certificate.certificate);
-    const view = await lab.call('GET', `/api/v1/tenants/${lab.tenantId}/devices/${deviceId}`);
-    assert.equal((view['certificate'] as { notAfter: number }).notAfter, renewed.certificate.notAfter);
-  });
 
-  it('boots the other slot when a flipped byte stops the OS slot, and still attests', async () => {
-    const dir = join(root, 'device-2');
-    await makeClaimedDevice(lab, dir);
-    const osSlot = join(dir, 'flash', 'os', 'a.img');
-    await writeFile(osSlot, flipByte(await readFile(osSlot), 200));
-    const events = await runUntil(lab, dir, (seen) => attested(seen).length >= 1);
-    const boot = events.find((event) => event.kind === 'booted');
-    assert.ok(boot?.kind === 'booted');
-    const os = boot.report.stages.find((stage) => stage.stage === 'os');
-    assert.deepEqual([os?.slot, os?.fellBack, os?.refused[0]?.code], ['b', true, 'BOOT_IMAGE_INVALID']);
-    assert.equal(attested(events)[0]?.certificate.resultClass, 'trusted');
-  });
-
-  it('is refused for an OS the service does not know, although it is signed and boots', async () => {
-    const dir = join(root, 'device-3');
-    await makeClaimedDevice(lab, dir);
-    // A validly signed OS build that was never registered as a release: the boot log names it.
-    const unregistered = await packStageImage('os', { version: '26.11.1' });
-    for (const slot of ['a', 'b']) await writeFile(join(dir, 'flash', 'os', `${slot}.img`), unregistered);
-    const events = await runUntil(lab, dir, (seen) => retries(seen).length >= 1);
-    assert.equal(retries(events)[0]?.code, 'APPRAISAL_MEASUREMENT_UNKNOWN');
-    assert.equal(attested(events).length, 0);
-  });
-
-  it('refuses evidence whose boot log was edited after the root of trust signed it', async () => {
-    const dir = join(root, 'device-6');
-    const deviceId = await makeClaimedDevice(lab, dir);
-    const manifest = await readDeviceManifest(dir);
-    const rot = await openEmulatedRootOfTrust(dir);
-    const client = createServiceClient({
-      serviceUrl: lab.service.deviceUrl,
-      platformRootPem: manifest.trustAnchors.platformRootPem,
+    after(async () => {
+      await rot.stop();
+      await lab.service.stop();
+      await rm(root, { recursive: true, force: true });
     });
-    try {
-      await rot.beginBoot();
-      await secureBoot(dir, rot, { trustedOsKeys: osReleaseKeysOf(manifest.trustAnchors) });
-      const { nonce } = await client.post<{ nonce: string }>('/device/v1/attestation/challenge', {
-        deviceId,
+
+    it('is manufactured, imported, claimed, boots, attests and renews before its certificate expires', async () => {
+      const dir = join(root, 'device-1');
+      const deviceId = await makeClaimedDevice(lab, dir, rot);
+      // The device's clock jumps 41 s after its first certificate arrives: past two thirds of the
+      // one-minute lifetime, so it renews at once, while the certificate is still valid.
+      let offset = 0;
+      const events = await runUntil(lab, rot, dir, (seen) => attested(seen).length >= 2, {
+        now: () => Date.now() + offset,
+        onEvent: (event) => {
+          if (event.kind === 'attested' && !event.renewal) offset += 41_000;
+        },
       });
-      const [header, payload, signature] = (
-        await rot.createEvidence(nonce, { nowMs: Date.now(), capabilities: [] })
-      ).evidence.split('.');
-      const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()) as {
-        orbis_boot_log: { sha256: string }[];
-      };
-      // A compromised OS would claim the measurement of a registered build instead of its own.
-      const [entry] = claims.orbis_boot_log;
-      assert.ok(entry !== undefined);
-      entry.sha256 = 'f'.repeat(64);
-      const edited = `${header ?? ''}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature ?? ''}`;
-      await assert.rejects(client.post('/device/v1/attestation', { deviceId, nonce, evidence: edited }), {
-        code: 'AGENT_ATTESTATION_REFUSED',
-        serviceCode: 'ATTESTATION_SIGNATURE_INVALID',
+      const boot = events.find((event) => event.kind === 'booted');
+      assert.ok(boot?.kind === 'booted');
+      assert.equal(boot.report.halted, null);
+      const [first, renewed] = attested(events);
+      assert.ok(first !== undefined && renewed !== undefined, JSON.stringify(events));
+      assert.equal(first.renewal, false);
+      assert.equal(first.certificate.resultClass, 'trusted');
+      // The renewal ran over the first certificate's mTLS connection, before it expired.
+      assert.equal(renewed.renewal, true);
+      assert.ok(renewed.certificate.receivedAt - offset < first.certificate.notAfter);
+      // A new certificate for a new key (X.509 times have whole seconds, so the expiry may match).
+      assert.notEqual(renewed.certificate.certificate, first.certificate.certificate);
+      assert.ok(renewed.certificate.notAfter >= first.certificate.notAfter);
+      const held = await readHeldCertificate(dir);
+      assert.equal(held?.certificate, renewed.certificate.certificate);
+      const view = await lab.call('GET', `/api/v1/tenants/${lab.tenantId}/devices/${deviceId}`);
+      assert.equal((view['certificate'] as { notAfter: number }).notAfter, renewed.certificate.notAfter);
+    });
+
+    it('boots the other slot when a flipped byte stops the OS slot, and still attests', async () => {
+      const dir = join(root, 'device-2');
+      await makeClaimedDevice(lab, dir, rot);
+      const osSlot = join(dir, 'flash', 'os', 'a.img');
+      await writeFile(osSlot, flipByte(await readFile(osSlot), 200));
+      const events = await runUntil(lab, rot, dir, (seen) => attested(seen).length >= 1);
+      const boot = events.find((event) => event.kind === 'booted');
+      assert.ok(boot?.kind === 'booted');
+      const os = boot.report.stages.find((stage) => stage.stage === 'os');
+      assert.deepEqual([os?.slot, os?.fellBack, os?.refused[0]?.code], ['b', true, 'BOOT_IMAGE_INVALID']);
+      assert.equal(attested(events)[0]?.certificate.resultClass, 'trusted');
+    });
+
+    it('is refused for an OS the service does not know, although it is signed and boots', async () => {
+      const dir = join(root, 'device-3');
+      await makeClaimedDevice(lab, dir, rot);
+      // A validly signed OS build that was never registered as a release: the boot log names it.
+      const unregistered = await packStageImage('os', { version: '26.11.1' });
+      for (const slot of ['a', 'b']) await writeFile(join(dir, 'flash', 'os', `${slot}.img`), unregistered);
+      const events = await runUntil(lab, rot, dir, (seen) => retries(seen).length >= 1);
+      assert.equal(retries(events)[0]?.code, 'APPRAISAL_MEASUREMENT_UNKNOWN');
+      assert.equal(attested(events).length, 0);
+    });
+
+    it('refuses evidence whose boot log was edited after the root of trust signed it', async () => {
+      const dir = join(root, 'device-6');
+      const deviceId = await makeClaimedDevice(lab, dir, rot);
+      const manifest = await readDeviceManifest(dir);
+      const device = await rot.open(dir);
+      const client = createServiceClient({
+        serviceUrl: lab.service.deviceUrl,
+        platformRootPem: manifest.trustAnchors.platformRootPem,
       });
-    } finally {
-      client.close();
-      await rot.close();
+      try {
+        await device.beginBoot();
+        await secureBoot(dir, device, { trustedOsKeys: osReleaseKeysOf(manifest.trustAnchors) });
+        const { nonce } = await client.post<{ nonce: string }>('/device/v1/attestation/challenge', {
+          deviceId,
+        });
+        const envelope = await device.createEvidence(nonce, { nowMs: Date.now(), capabilities: [] });
+        const [header, payload, signature] = envelope.evidence.split('.');
+        const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()) as {
+          orbis_boot_log: { sha256: string }[];
+        };
+        // A compromised OS would claim the measurement of a registered build instead of its own.
+        const [entry] = claims.orbis_boot_log;
+        assert.ok(entry !== undefined);
+        entry.sha256 = 'f'.repeat(64);
+        const edited = `${header ?? ''}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature ?? ''}`;
+        await assert.rejects(
+          client.post('/device/v1/attestation', { deviceId, nonce, ...envelope, evidence: edited }),
+          {
+            code: 'AGENT_ATTESTATION_REFUSED',
+            serviceCode: 'ATTESTATION_SIGNATURE_INVALID',
+          },
+        );
+      } finally {
+        client.close();
+        await device.close();
+      }
+    });
+
+    if (backend === 'emulated') {
+      it('catches a device directory copied and run beside the original as a clone (bootcount/bootseed conflict)', async () => {
+        const dir = join(root, 'device-4');
+        await makeClaimedDevice(lab, dir, rot);
+        await runUntil(lab, rot, dir, (seen) => attested(seen).length >= 1);
+        const copy = join(root, 'device-4-copy');
+        await cp(dir, copy, { recursive: true });
+        // The copy boots first: the same next bootcount with its own seed, accepted as a new boot.
+        const fromCopy = await runUntil(lab, rot, copy, (seen) => attested(seen).length >= 1);
+        assert.equal(attested(fromCopy).length, 1);
+        // The original then boots to that same bootcount with another seed: one of them is a clone.
+        const fromOriginal = await runUntil(lab, rot, dir, (seen) => retries(seen).length >= 1);
+        assert.equal(retries(fromOriginal)[0]?.code, 'APPRAISAL_CLONE_DETECTED');
+      });
+    } else {
+      it('cannot run a device directory moved to a fresh swtpm: its keys load only in the TPM that made them', async () => {
+        const dir = join(root, 'device-4');
+        await makeClaimedDevice(lab, dir, rot);
+        await runUntil(lab, rot, dir, (seen) => attested(seen).length >= 1);
+        const moved = join(root, 'device-4-moved');
+        await cp(dir, moved, { recursive: true });
+        const fresh = await startSwtpm(join(root, 'fresh-swtpm'));
+        try {
+          await assert.rejects(runDevice(moved, { serviceUrl: lab.service.deviceUrl, tpm: fresh }), {
+            code: 'ROT_TPM_KEY_UNLOADABLE',
+          });
+        } finally {
+          await fresh.stop();
+        }
+      });
+
+      it('refuses a TPM quote over a stale nonce, and evidence without a quote (a downgrade)', async () => {
+        const dir = join(root, 'device-7');
+        const deviceId = await makeClaimedDevice(lab, dir, rot);
+        const manifest = await readDeviceManifest(dir);
+        const device = await rot.open(dir);
+        const client = createServiceClient({
+          serviceUrl: lab.service.deviceUrl,
+          platformRootPem: manifest.trustAnchors.platformRootPem,
+        });
+        const challenge = async () =>
+          (await client.post<{ nonce: string }>('/device/v1/attestation/challenge', { deviceId })).nonce;
+        try {
+          await device.beginBoot();
+          await secureBoot(dir, device, { trustedOsKeys: osReleaseKeysOf(manifest.trustAnchors) });
+          const staleNonce = await challenge();
+          const stale = await device.createEvidence(staleNonce, { nowMs: Date.now(), capabilities: [] });
+          const nonce = await challenge();
+          const current = await device.createEvidence(nonce, { nowMs: Date.now(), capabilities: [] });
+          assert.ok(stale.tpmQuote !== undefined && current.tpmQuote !== undefined);
+          // Fresh evidence with the quote of an earlier challenge: the quote does not bind this nonce.
+          await assert.rejects(
+            client.post('/device/v1/attestation', {
+              deviceId,
+              nonce,
+              evidence: current.evidence,
+              tpmQuote: stale.tpmQuote,
+            }),
+            { code: 'AGENT_ATTESTATION_REFUSED', serviceCode: 'ATTESTATION_TPM_QUALIFYING_DATA_MISMATCH' },
+          );
+          // The EAT alone, as if the device had no TPM: refused for a device registered with one.
+          await assert.rejects(
+            client.post('/device/v1/attestation', { deviceId, nonce, evidence: current.evidence }),
+            { code: 'AGENT_ATTESTATION_REFUSED', serviceCode: 'ATTESTATION_TPM_QUOTE_MISSING' },
+          );
+          // The whole envelope of this challenge still attests: the refusals used nothing up.
+          const reply = await client.post<{ resultClass: string }>('/device/v1/attestation', {
+            deviceId,
+            nonce,
+            ...current,
+          });
+          assert.equal(reply.resultClass, 'trusted');
+        } finally {
+          client.close();
+          await device.close();
+        }
+      });
+
+      it('refuses a TPM identity key that is not restricted, so nothing it signs (quote or EAT) is ever admitted', async () => {
+        const unrestricted = await createUnrestrictedTpmKey(
+          rot.tpm as TpmConnection,
+          join(root, 'unrestricted'),
+        );
+        const deviceId = sha256Hex(unrestricted.spki);
+        const list = await signedList(lab, [
+          {
+            deviceId,
+            identityKey: encodeBase64Url(unrestricted.spki),
+            model: 'devkit',
+            tpmPublic: encodeBase64Url(unrestricted.tpmPublic),
+          },
+        ]);
+        const refused = await lab.call(
+          'POST',
+          `/api/v1/manufacturers/${lab.manufacturerId}/device-lists`,
+          list,
+        );
+        assert.equal(refused['code'], 'REGISTRY_TPM_KEY_NOT_RESTRICTED', JSON.stringify(refused));
+        const devices = await lab.call('GET', `/api/v1/tenants/${lab.tenantId}/devices`);
+        assert.ok(!JSON.stringify(devices).includes(deviceId));
+      });
     }
-  });
 
-  it('catches a device directory copied and run beside the original as a clone (bootcount/bootseed conflict)', async () => {
-    const dir = join(root, 'device-4');
-    await makeClaimedDevice(lab, dir);
-    await runUntil(lab, dir, (seen) => attested(seen).length >= 1);
-    const copy = join(root, 'device-4-copy');
-    await cp(dir, copy, { recursive: true });
-    // The copy boots first: the same next bootcount with its own seed, accepted as a new boot.
-    const fromCopy = await runUntil(lab, copy, (seen) => attested(seen).length >= 1);
-    assert.equal(attested(fromCopy).length, 1);
-    // The original then boots to that same bootcount with another seed: one of them is a clone.
-    const fromOriginal = await runUntil(lab, dir, (seen) => retries(seen).length >= 1);
-    assert.equal(retries(fromOriginal)[0]?.code, 'APPRAISAL_CLONE_DETECTED');
-  });
-
-  it('refuses to run one device directory twice at the same time', async () => {
-    const dir = join(root, 'device-5');
-    await makeClaimedDevice(lab, dir);
-    const controller = new AbortController();
-    let booted!: () => void;
-    const started = new Promise<void>((resolve) => (booted = resolve));
-    const first = runDevice(dir, {
-      serviceUrl: lab.service.deviceUrl,
-      signal: controller.signal,
-      onEvent: (event) => {
-        if (event.kind === 'booted') booted();
-      },
+    it('refuses to run one device directory twice at the same time', async () => {
+      const dir = join(root, 'device-5');
+      await makeClaimedDevice(lab, dir, rot);
+      const controller = new AbortController();
+      let booted!: () => void;
+      const started = new Promise<void>((resolve) => (booted = resolve));
+      const first = runDevice(dir, {
+        serviceUrl: lab.service.deviceUrl,
+        signal: controller.signal,
+        tpm: rot.tpm,
+        onEvent: (event) => {
+          if (event.kind === 'booted') booted();
+        },
+      });
+      await started;
+      await assert.rejects(runDevice(dir, { serviceUrl: lab.service.deviceUrl, tpm: rot.tpm }), {
+        code: 'ROT_DIRECTORY_LOCKED',
+      });
+      controller.abort();
+      await first;
     });
-    await started;
-    await assert.rejects(runDevice(dir, { serviceUrl: lab.service.deviceUrl }), {
-      code: 'ROT_DIRECTORY_LOCKED',
-    });
-    controller.abort();
-    await first;
   });
-});
+}

@@ -61,11 +61,11 @@ describe('orbis device manufacture and run against a running service', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const manufactureArgs = () => [
+  const manufactureArgs = (out = 'fleet') => [
     'device',
     'manufacture',
     '--out',
-    'fleet',
+    out,
     '--platform-root',
     'platform-root.pem',
     '--os-release-key',
@@ -102,7 +102,12 @@ describe('orbis device manufacture and run against a running service', () => {
       deviceIds: [first.deviceId],
     });
     // `orbis device run` prints what the device does; it stops cleanly on SIGTERM.
-    const child = spawn(process.execPath, [bin, 'device', 'run', first.dir, '--service', service.deviceUrl], {
+    assert.match(await runUntilAttested(first.dir), /^booted \(bootcount 1\)/m);
+  });
+
+  /** Runs `orbis device run` until the device prints its first trusted certificate, then SIGTERM. */
+  async function runUntilAttested(deviceDir: string): Promise<string> {
+    const child = spawn(process.execPath, [bin, 'device', 'run', deviceDir, '--service', service.deviceUrl], {
       cwd: dir,
     });
     let output = '';
@@ -112,11 +117,66 @@ describe('orbis device manufacture and run against a running service', () => {
         if (output.includes('attested: trusted certificate until')) resolve();
       });
     });
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     await Promise.race([attested, exited]);
     child.kill('SIGTERM');
     assert.equal(await exited, 0, output);
-    assert.match(output, /^booted \(bootcount 1\)/m);
+    return output;
+  }
+
+  it('manufactures TPM-backed devices, each with its own swtpm, listed with their TPM public areas, and runs one', async () => {
+    const made = await runOrbis(
+      dir,
+      ...manufactureArgs('tpm-fleet'),
+      '--rot',
+      'tpm',
+      '--count',
+      '2',
+      '--json',
+    );
+    assert.equal(made.status, 0, made.stdout + made.stderr);
+    const summary = JSON.parse(made.stdout) as {
+      deviceList: string;
+      devices: { dir: string; deviceId: string }[];
+    };
+    const list = JSON.parse(readFileSync(join(dir, summary.deviceList), 'utf8')) as {
+      list: { devices: { tpmPublic?: string }[] };
+    };
+    assert.equal(list.list.devices.filter((entry) => typeof entry.tpmPublic === 'string').length, 2);
+    const imported = await lab.call(
+      'POST',
+      `/api/v1/manufacturers/${manufacturerId}/device-lists`,
+      lab.operatorToken,
+      list,
+    );
+    assert.equal(imported['registered'], 2, JSON.stringify(imported));
+    const [first] = summary.devices;
+    assert.ok(first !== undefined);
+    const manifest = JSON.parse(readFileSync(join(dir, first.dir, 'device.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    assert.deepEqual([manifest['backend'], manifest['swtpmState']], ['tpm', 'swtpm']);
+    await lab.call('POST', `/api/v1/tenants/${tenantId}/devices/claims`, lab.operatorToken, {
+      deviceIds: [first.deviceId],
+    });
+    assert.match(await runUntilAttested(first.dir), /^booted \(bootcount 1\)/m);
+  });
+
+  it('refuses a root of trust it does not know, and --tpm without --rot tpm', async () => {
+    for (const args of [
+      ['--rot', 'hsm'],
+      ['--tpm', 'swtpm:host=127.0.0.1,port=2321'],
+      ['--rot', 'tpm', '--tpm', 'mssim:host=localhost'],
+    ]) {
+      const refused = await runOrbis(dir, ...manufactureArgs('refused'), ...args, '--json');
+      assert.equal(refused.status, 1, args.join(' '));
+      assert.equal(
+        (JSON.parse(refused.stdout) as { error: { code: string } }).error.code,
+        'CLI_OPTION_INVALID',
+      );
+    }
   });
 
   it('refuses to manufacture over an existing device, and a count out of range, with codes', async () => {

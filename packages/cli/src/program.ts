@@ -112,6 +112,11 @@ export function createProgram(out: Output): Command {
     .requiredOption('--manufacturer-key <file>', "the manufacturer's signing key (PKCS#8 PEM)")
     .requiredOption('--manufacturer-id <id>', 'the manufacturer ID the registry knows')
     .option('--model <name>', 'model name in the list', 'orbis-devkit')
+    .option('--rot <backend>', 'root of trust: emulated, or tpm (TPM 2.0)', 'emulated')
+    .option(
+      '--tpm <tcti>',
+      'with --rot tpm: the TPM, e.g. device:/dev/tpmrm0 or swtpm:host=127.0.0.1,port=2321 (default: each device gets its own swtpm)',
+    )
     .option('--json', 'machine-readable output', false)
     .action(async (options) =>
       (await import('./commands/device-runtime.ts')).manufactureCommand(options, out),
@@ -121,6 +126,7 @@ export function createProgram(out: Output): Command {
     .description('boot a device directory and keep its certificate fresh until interrupted')
     .argument('<dir>', 'a device directory made by `orbis device manufacture`')
     .requiredOption('--service <url>', "the service's device listener, e.g. https://127.0.0.1:8441")
+    .option('--tpm <tcti>', 'the TPM of a TPM-backed device that was made on a named TPM')
     .option('--json', 'one JSON object per event', false)
     .action(async (dir: string, options) =>
       (await import('./commands/device-runtime.ts')).runCommand(dir, options, out),

@@ -33,10 +33,21 @@ export {
   manufactureDevice,
   runDevice,
   osReleaseKeysOf,
+  DEVICE_SWTPM_DIRECTORY,
   type ManufactureDeviceOptions,
   type ManufacturedDevice,
+  type RootOfTrustSelection,
   type RunDeviceOptions,
 } from './device-runtime.ts';
+export { startSwtpm, type RunningSwtpm } from './rot/tpm/swtpm.ts';
+export type { TpmConnection } from './rot/tpm/tpm2-tools.ts';
+export {
+  manufactureTpmRootOfTrust,
+  openTpmRootOfTrust,
+  type ManufactureTpmOptions,
+  type OpenTpmOptions,
+} from './rot/tpm/tpm-backend.ts';
+export type { TpmRootOfTrust } from './rot/tpm/tpm-root-of-trust.ts';
 export {
   attestOnce,
   renewalTime,

@@ -3,7 +3,15 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { signDeviceList } from '@orbis/ca';
 import { encodeBase64Url } from '@orbis/crypto';
-import { manufactureDevice, runDevice, type BootStage, type DeviceTrustAnchors } from '@orbis/device';
+import {
+  manufactureDevice,
+  runDevice,
+  type BootStage,
+  type DeviceTrustAnchors,
+  type RootOfTrustSelection,
+  type TpmConnection,
+} from '@orbis/device';
+import type { DeviceListEntry } from '@orbis/protocol';
 import { CliError } from '../errors.ts';
 import { loadPublicKey, loadSigner } from '../key-files.ts';
 import { formatTable, printJson, type Output } from '../output.ts';
@@ -22,6 +30,8 @@ export interface ManufactureOptions {
   readonly manufacturerKey: string;
   readonly manufacturerId: string;
   readonly model: string;
+  readonly rot: string;
+  readonly tpm?: string;
   readonly json: boolean;
 }
 
@@ -40,6 +50,28 @@ async function trustAnchorsFrom(options: ManufactureOptions): Promise<DeviceTrus
     osReleaseKeys: osReleaseKeys.map((key) => encodeBase64Url(key.spki)),
     capabilityKey: encodeBase64Url((await loadPublicKey(options.capabilityKey)).spki),
   };
+}
+
+/** `--rot` and `--tpm` as the device runtime takes them. */
+function rootOfTrustFrom(options: ManufactureOptions): RootOfTrustSelection {
+  if (options.rot === 'emulated') {
+    if (options.tpm !== undefined) throw new CliError('CLI_OPTION_INVALID', '--tpm needs --rot tpm');
+    return { backend: 'emulated' };
+  }
+  if (options.rot === 'tpm') return { backend: 'tpm', tpm: tpmConnectionFrom(options.tpm) };
+  throw new CliError('CLI_OPTION_INVALID', '--rot must be emulated or tpm');
+}
+
+/** A TCTI the device runtime can use: a kernel TPM device or a swtpm on a TCP port. */
+function tpmConnectionFrom(tcti: string | undefined): TpmConnection | undefined {
+  if (tcti === undefined) return undefined;
+  if (!/^(device:\/dev\/tpm(rm)?[0-9]+|swtpm:host=[A-Za-z0-9.:-]+,port=[0-9]{1,5})$/.test(tcti)) {
+    throw new CliError(
+      'CLI_OPTION_INVALID',
+      '--tpm must be a TCTI such as device:/dev/tpmrm0 or swtpm:host=127.0.0.1,port=2321',
+    );
+  }
+  return { tcti };
 }
 
 function parseCount(text: string): number {
@@ -66,12 +98,25 @@ export async function manufactureCommand(options: ManufactureOptions, out: Outpu
       STAGES.map(async (stage) => [stage, await readInput(join(options.images, `${stage}.img`))]),
     ),
   ) as Record<BootStage, Uint8Array>;
+  const rootOfTrust = rootOfTrustFrom(options);
   const manufacturer = await loadSigner(options.manufacturerKey);
-  const made: { dir: string; deviceId: string; identityKey: string }[] = [];
+  const made: { dir: string; deviceId: string; entry: DeviceListEntry }[] = [];
   for (let index = 1; index <= count; index += 1) {
     const dir = join(options.out, `device-${String(index).padStart(4, '0')}`);
-    const device = await manufactureDevice(dir, { trustAnchors, bootImages: images, now: Date.now() });
-    made.push({ dir, deviceId: device.deviceId, identityKey: encodeBase64Url(device.identitySpki) });
+    const device = await manufactureDevice(dir, {
+      trustAnchors,
+      bootImages: images,
+      rootOfTrust,
+      now: Date.now(),
+    });
+    const entry: DeviceListEntry = {
+      deviceId: device.deviceId,
+      identityKey: encodeBase64Url(device.identitySpki),
+      model: options.model,
+      // A TPM-resident key's public area lets the service check it is restricted (and demand quotes).
+      ...(device.tpmPublic === undefined ? {} : { tpmPublic: encodeBase64Url(device.tpmPublic) }),
+    };
+    made.push({ dir, deviceId: device.deviceId, entry });
     if (!options.json && count > 1) process.stderr.write(`\rmanufactured ${index}/${count}`);
   }
   if (!options.json && count > 1) process.stderr.write('\n');
@@ -81,7 +126,7 @@ export async function manufactureCommand(options: ManufactureOptions, out: Outpu
       manufacturerId: options.manufacturerId,
       listId: randomUUID(),
       issuedAt: Math.floor(Date.now() / 1000),
-      devices: made.map(({ deviceId, identityKey }) => ({ deviceId, identityKey, model: options.model })),
+      devices: made.map(({ entry }) => entry),
     },
     manufacturer,
   );
@@ -106,6 +151,7 @@ export async function manufactureCommand(options: ManufactureOptions, out: Outpu
 
 export interface RunOptions {
   readonly service: string;
+  readonly tpm?: string;
   readonly json: boolean;
 }
 
@@ -118,6 +164,7 @@ export async function runCommand(dir: string, options: RunOptions, out: Output):
   try {
     await runDevice(dir, {
       serviceUrl: options.service,
+      tpm: tpmConnectionFrom(options.tpm),
       signal: controller.signal,
       onEvent: (event) => {
         if (options.json) {

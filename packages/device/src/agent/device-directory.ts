@@ -10,7 +10,9 @@ import type { HeldCertificate } from './attestation-client.ts';
  * A device is a directory (ARCHITECTURE.md, Apps and the device OS):
  *
  *   device.json            what manufacture wrote: device ID and identity key, backend, trust anchors
- *   rot/                   the root of trust's state (rot/emulated/: fuses, keys, counters)
+ *   rot/                   the root of trust's state (emulated: fuses, keys, counters; TPM: key
+ *                          blobs only this TPM loads, the state file its counter guards)
+ *   swtpm/                 TPM backend without a TPM named: the device's own swtpm state
  *   flash/<stage>/{a,b}.img, active   boot slots (boot/flash.ts)
  *   boot/last-boot.json    what the last boot verified, measured and refused
  *   state/certificate.json the current certificate and the tenant's anchors
@@ -25,6 +27,8 @@ export interface DeviceManifest {
   /** The identity key's canonical SPKI, base64url: what the manufacturer's list registers. */
   readonly identityKey: string;
   readonly backend: 'emulated' | 'tpm';
+  /** TPM backend only: the directory (inside this one) of the device's own swtpm, if it has one. */
+  readonly swtpmState?: 'swtpm';
   readonly manufacturedAt: number;
   readonly trustAnchors: DeviceTrustAnchors;
 }
@@ -68,7 +72,12 @@ export async function readDeviceManifest(dir: string): Promise<DeviceManifest> {
     typeof anchors?.platformRootPem !== 'string' ||
     !Array.isArray(anchors.osReleaseKeys) ||
     typeof anchors.capabilityKey !== 'string' ||
-    typeof value.identityKey !== 'string'
+    typeof value.identityKey !== 'string' ||
+    // JSON from disk: the type says 'swtpm', the file may say anything.
+    !(
+      value.swtpmState === undefined ||
+      (value.backend === 'tpm' && (value.swtpmState as unknown) === 'swtpm')
+    )
   ) {
     throw damaged(`${manifestPath(dir)} is not a device manifest of format ${DEVICE_MANIFEST_FORMAT}`);
   }
