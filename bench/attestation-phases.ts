@@ -28,11 +28,14 @@ export const GROUP_COMMIT_RECORDS = 64;
 const uniqueText = () => encodeHex(randomBytes(24));
 /** Boot counts far above any the fleet reached, rising with every write, so each one moves forward. */
 let nextBootcount = 1_000_000_000;
+/** Nonce times far in the future, rising with every write, so each spends a newer nonce (ADR 0009). */
+let nextNonceTime = 2 ** 47;
 
 function throwawayRecord(run: BackendRun, deviceId: string): AttestationRecord {
   const at = Date.now();
   return {
     nonce: uniqueText(),
+    nonceTime: (nextNonceTime += 1),
     deviceId,
     tenantId: run.tenantId,
     bootcount: (nextBootcount += 1),
@@ -64,7 +67,7 @@ export async function attestationPhases(
   const device = devices[0] as SoftwareDevice;
   const deviceId = parseDeviceId(device.deviceId);
   const { nonce } = issueChallenge(run.deps, deviceId);
-  const subject = await readAttestationSubject(db, deviceId, nonce);
+  const subject = await readAttestationSubject(db, deviceId);
   const group = subject?.group;
   if (group === undefined) throw new Error('the fleet is not seeded');
   const evidenceText = device.evidence(nonce, Date.now());
@@ -114,8 +117,8 @@ export async function attestationPhases(
   return [
     ['issueChallenge (HMAC nonce)', () => issueChallenge(run.deps, deviceId)],
     [
-      'read: readAttestationSubject (device, group, feed policy, reference revision, nonce use: one query)',
-      () => readAttestationSubject(db, deviceId, nonce),
+      'read: readAttestationSubject (device and its nonce mark, group, feed policy, reference revision: one query)',
+      () => readAttestationSubject(db, deviceId),
     ],
     [
       'verifyNonce',

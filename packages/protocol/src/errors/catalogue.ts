@@ -352,7 +352,8 @@ export const ERROR_CATALOGUE = {
   },
   ATTESTATION_NONCE_REPLAYED: {
     status: 403,
-    summary: 'The nonce has already been used; each nonce is good for one attestation.',
+    summary:
+      'The nonce has already been used, or a nonce issued to this device after it has: each nonce is good for one attestation, and a device spends its nonces in the order they were issued.',
   },
   ATTESTATION_NONCE_KEY_INVALID: {
     status: 500,
@@ -632,6 +633,13 @@ export const ERROR_CATALOGUE = {
       "What the service sent as a tenant's anchors is not a list of self-signed ECDSA P-256 CA certificates; nothing was written.",
   },
 
+  // Security renewal (updates): the TUF repositories' metadata.
+  UPDATES_ROOT_INVALID: {
+    status: 500,
+    summary:
+      "A TUF root the service stored, or sent to the CLI, does not read back as root metadata signed by its own root keys: the service does not start on it, and the CLI writes nothing.",
+  },
+
   // The orbis command-line tool.
   CLI_FILE_UNREADABLE: { status: 400, summary: 'A file named on the command line cannot be read.' },
   CLI_FILE_TOO_LARGE: {
@@ -662,6 +670,11 @@ export const ERROR_CATALOGUE = {
   CLI_OPTION_INVALID: {
     status: 400,
     summary: 'A command-line option has a value out of its range or of the wrong form.',
+  },
+  CLI_USAGE_INVALID: {
+    status: 400,
+    summary:
+      'The command line does not parse: an unknown command or option, or a required option missing (`orbis help COMMAND` lists them).',
   },
   CLI_HEADER_INVALID: {
     status: 400,
@@ -748,6 +761,11 @@ export const ERROR_CATALOGUE = {
   AGENT_DEVICE_DIRECTORY_EXISTS: {
     status: 409,
     summary: 'Manufacture would overwrite an existing device directory; choose an empty output directory.',
+  },
+  AGENT_TUF_ROOT_INVALID: {
+    status: 400,
+    summary:
+      "A TUF root given at manufacture is not a TUF 1.x root.json of version 1 or later, unexpired and signed by its own root role's threshold, or the image repository's and the director's roots share a key.",
   },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 

@@ -92,6 +92,7 @@ export interface AttestationRequest {
 export type AttestationResponse = AttestationResult;
 
 const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
+const NONCE_SPENT = 'this nonce, or one issued to this device after it, was used before';
 
 /** Step 1: a stateless challenge. Unregistered IDs get one too, so IDs cannot be probed. */
 export function issueChallenge(
@@ -209,19 +210,20 @@ export async function attest(
 ): Promise<AttestationResponse> {
   const now = deps.now();
   const deviceId = parseDeviceId(request.deviceId);
-  const subject = await readAttestationSubject(deps.db, deviceId, request.nonce);
+  const subject = await readAttestationSubject(deps.db, deviceId);
   if (subject === undefined) {
     return refuse(deps, request, null, 'ATTESTATION_DEVICE_UNKNOWN', 'no registered device has this ID', now);
   }
   const { device } = subject;
   let evidence: VerifiedEvidence;
+  let nonceTime: number;
   try {
-    verifyNonce(request.nonce, {
+    ({ time: nonceTime } = verifyNonce(request.nonce, {
       key: deps.nonceKey,
       deviceId,
       now,
       lifetimeSeconds: NONCE_LIFETIME_SECONDS,
-    });
+    }));
     evidence = verifyEvidence(request.evidence, {
       identityKey: deps.identityKeys.get(deviceId, device.identitySpki),
       expectedNonce: request.nonce,
@@ -247,10 +249,11 @@ export async function attest(
     return refuse(deps, request, device.tenantId, code, detail, now);
   }
   const tenantId = device.tenantId;
-  // A replayed nonce is refused before the CA signs anything; the unique insert at commit
-  // still decides races between requests and replicas.
-  if (subject.nonceUsed) {
-    return refuse(deps, request, tenantId, 'ATTESTATION_NONCE_REPLAYED', 'this nonce was used before', now);
+  // A replayed nonce is refused before the CA signs anything: a device's nonces are spent in
+  // the order they were issued (ADR 0009). The conditional update at commit still decides races
+  // between requests and replicas.
+  if (device.lastNonceAt !== null && nonceTime <= device.lastNonceAt) {
+    return refuse(deps, request, tenantId, 'ATTESTATION_NONCE_REPLAYED', NONCE_SPENT, now);
   }
   const resultClass: AttestationResultClass =
     result.outcome === 'outdated'
@@ -277,6 +280,7 @@ export async function attest(
   // attestations in flight (group commit); the certificate leaves only after the commit.
   const outcome = await deps.recorder.record({
     nonce: request.nonce,
+    nonceTime,
     deviceId,
     tenantId,
     bootcount,
@@ -290,7 +294,7 @@ export async function attest(
     },
   });
   if (outcome === 'nonce-replayed') {
-    return refuse(deps, request, tenantId, 'ATTESTATION_NONCE_REPLAYED', 'this nonce was used before', now);
+    return refuse(deps, request, tenantId, 'ATTESTATION_NONCE_REPLAYED', NONCE_SPENT, now);
   }
   if (outcome === 'device-changed') {
     return refuse(

@@ -14,10 +14,7 @@ import { setDeviceDisabled } from '../registry/registry.repo.ts';
 import {
   AttestationRecorder,
   IdentityKeyCache,
-  NONCE_PRUNE_BATCH,
   ReferenceMeasurements,
-  USED_NONCE_RETENTION_MS,
-  pruneUsedNonces,
   readAttestationSubject,
   type AttestationRecord,
 } from './attestation.store.ts';
@@ -29,6 +26,7 @@ forEachBackend('attestation storage', (context) => {
   let fleet: FleetIdentity[];
   let tenantId: string;
   let nextBootcount = 1;
+  let nextNonceTime = NOW;
 
   before(async () => {
     fleet = createFleetIdentities(24);
@@ -40,6 +38,7 @@ forEachBackend('attestation storage', (context) => {
   function record(deviceIndex: number, changes: Partial<AttestationRecord> = {}): AttestationRecord {
     return {
       nonce: encodeHex(randomBytes(24)),
+      nonceTime: (nextNonceTime += 1),
       deviceId: device(deviceIndex),
       tenantId,
       bootcount: (nextBootcount += 1),
@@ -72,22 +71,26 @@ forEachBackend('attestation storage', (context) => {
     assert.deepEqual(outcomes, Array(8).fill('recorded'));
     assert.equal(recorder.commits, 1);
     for (const each of records) {
-      const subject = await readAttestationSubject(context.db, each.deviceId, each.nonce);
-      assert.equal(subject?.nonceUsed, true);
+      const subject = await readAttestationSubject(context.db, each.deviceId);
+      assert.equal(subject?.device.lastNonceAt, each.nonceTime);
       assert.equal(subject.device.lastBootcount, each.bootcount);
       assert.deepEqual(subject.device.certificate, each.certificate);
     }
   });
 
-  it('refuses a replayed nonce, in the same commit as its first use and in a later one', async () => {
+  it('refuses a replayed nonce, in flight with its first use and later, and a nonce older than one spent', async () => {
     const recorder = new AttestationRecorder(context.db);
     const first = record(8);
-    const replay = { ...record(8), nonce: first.nonce };
+    const replay = { ...record(8), nonce: first.nonce, nonceTime: first.nonceTime };
     assert.deepEqual(await Promise.all([recorder.record(first), recorder.record(replay)]), [
       'recorded',
       'nonce-replayed',
     ]);
-    assert.equal(await recorder.record({ ...record(8), nonce: first.nonce }), 'nonce-replayed');
+    assert.equal(
+      await recorder.record({ ...record(8), nonce: first.nonce, nonceTime: first.nonceTime }),
+      'nonce-replayed',
+    );
+    assert.equal(await recorder.record(record(8, { nonceTime: first.nonceTime - 1 })), 'nonce-replayed');
     assert.equal(await holdsCertificate(replay), false);
   });
 
@@ -98,13 +101,15 @@ forEachBackend('attestation storage', (context) => {
     const backwards = record(9, { bootcount: current.bootcount - 1 });
     const otherSeed = record(9, { bootcount: current.bootcount, bootseed: 'another seed' });
     assert.equal(await recorder.record(backwards), 'device-changed');
+    // A refused attestation's nonce is spent all the same: not even a good boot state reuses it.
+    assert.equal(
+      await recorder.record(record(9, { bootcount: current.bootcount, nonceTime: backwards.nonceTime })),
+      'nonce-replayed',
+    );
     assert.equal(await recorder.record(otherSeed), 'device-changed');
     assert.equal(await holdsCertificate(backwards), false);
     // The same boot again (a renewal without a reboot) still moves nothing backwards.
     assert.equal(await recorder.record(record(9, { bootcount: current.bootcount })), 'recorded');
-    // A refused attestation's nonce is spent all the same.
-    const subject = await readAttestationSubject(context.db, device(9), backwards.nonce);
-    assert.equal(subject?.nonceUsed, true);
   });
 
   it('gives no certificate to a device disabled between appraisal and commit', async () => {
@@ -128,7 +133,7 @@ forEachBackend('attestation storage', (context) => {
       'recorded',
     ]);
     assert.equal(recorder.commits, 2);
-    const subject = await readAttestationSubject(context.db, device(11), newer.nonce);
+    const subject = await readAttestationSubject(context.db, device(11));
     assert.equal(subject?.device.lastBootcount, newer.bootcount);
   });
 
@@ -142,7 +147,7 @@ forEachBackend('attestation storage', (context) => {
 
   it('sees an OS release registered after it loaded: registering raises the revision in the same transaction', async () => {
     const measurements = new ReferenceMeasurements();
-    const before = await readAttestationSubject(context.db, device(0), 'unused');
+    const before = await readAttestationSubject(context.db, device(0));
     assert.ok(before !== undefined);
     const known = await measurements.lookup(context.db, before.referenceRevision);
     assert.equal(known((FLEET_BOOT_LOG[2] as { sha256: string }).sha256)?.securityVersion, 3);
@@ -162,46 +167,12 @@ forEachBackend('attestation storage', (context) => {
         },
       ],
     });
-    const after = await readAttestationSubject(context.db, device(0), 'unused');
+    const after = await readAttestationSubject(context.db, device(0));
     assert.equal(after?.referenceRevision, before.referenceRevision + 1);
     assert.equal(after.latestOsSecurityVersion, 7);
     assert.equal(
       (await measurements.lookup(context.db, after.referenceRevision))(sha256)?.securityVersion,
       7,
-    );
-  });
-
-  it('prunes only the records of nonces that have expired everywhere, in batches', async () => {
-    const old = NOW - USED_NONCE_RETENTION_MS - 1;
-    const rows = Array.from({ length: NONCE_PRUNE_BATCH + 7 }, (_, index) => ({
-      nonce: `old-${index}`,
-      device_id: device(14),
-      used_at: old,
-    }));
-    for (let start = 0; start < rows.length; start += 250) {
-      await context.db
-        .insertInto('nonces_used')
-        .values(rows.slice(start, start + 250))
-        .execute();
-    }
-    await context.db
-      .insertInto('nonces_used')
-      .values({ nonce: 'recent', device_id: device(14), used_at: NOW - USED_NONCE_RETENTION_MS + 1 })
-      .execute();
-    const before = await context.db
-      .selectFrom('nonces_used')
-      .select('nonce')
-      .where('used_at', '<', NOW - USED_NONCE_RETENTION_MS)
-      .execute();
-    assert.equal(await pruneUsedNonces(context.db, NOW), before.length);
-    const left = await context.db
-      .selectFrom('nonces_used')
-      .select('nonce')
-      .where('device_id', '=', device(14))
-      .execute();
-    assert.deepEqual(
-      left.map((row) => row.nonce),
-      ['recent'],
     );
   });
 });

@@ -6,8 +6,7 @@ import {
   TpmStructureError,
   type TpmIdentityPublic,
 } from '@orbis/verify';
-import { NONCE_LIFETIME_SECONDS, type AttestationResultClass } from '@orbis/protocol';
-import { withTransaction } from '../db/backend.ts';
+import type { AttestationResultClass } from '@orbis/protocol';
 import { withDatabaseErrors } from '../db/database-errors.ts';
 import { preparedQuery } from '../db/prepared-query.ts';
 import type { Database } from '../db/schema.ts';
@@ -43,11 +42,9 @@ export interface AttestationSubject {
   /** os_reference: the revision of the OS releases and the highest OS security version. */
   readonly referenceRevision: number;
   readonly latestOsSecurityVersion: number;
-  /** Whether this nonce was used before (the unique insert at commit still decides races). */
-  readonly nonceUsed: boolean;
 }
 
-const selectAttestationSubject = preparedQuery((db: Kysely<Database>, deviceId: string, nonce: string) =>
+const selectAttestationSubject = preparedQuery((db: Kysely<Database>, deviceId: string) =>
   db
     .selectFrom('devices as d')
     .leftJoin('device_groups as g', (join) =>
@@ -66,19 +63,15 @@ const selectAttestationSubject = preparedQuery((db: Kysely<Database>, deviceId: 
       'r.revision as r_revision',
       'r.latest_os_security_version as r_latest_os_security_version',
     ])
-    .select((eb) =>
-      eb.exists(eb.selectFrom('nonces_used').select('nonce').where('nonce', '=', nonce)).as('nonce_used'),
-    )
     .where('d.device_id', '=', deviceId),
 );
 
-/** The device, its group and feed policy, the reference revision and the nonce's use, in one query. */
+/** The device (with its nonce high-water mark), its group and feed policy and the reference revision, in one query. */
 export async function readAttestationSubject(
   db: Kysely<Database>,
   deviceId: string,
-  nonce: string,
 ): Promise<AttestationSubject | undefined> {
-  const [row] = await withDatabaseErrors(() => selectAttestationSubject(db, deviceId, nonce));
+  const [row] = await withDatabaseErrors(() => selectAttestationSubject(db, deviceId));
   if (row === undefined) return undefined;
   return {
     device: toDevice(row),
@@ -97,8 +90,6 @@ export async function readAttestationSubject(
     },
     referenceRevision: row.r_revision ?? 0,
     latestOsSecurityVersion: row.r_latest_os_security_version ?? 0,
-    // SQLite answers EXISTS with 0 or 1, PostgreSQL with a boolean.
-    nonceUsed: (row.nonce_used as unknown) === true || (row.nonce_used as unknown) === 1,
   };
 }
 
@@ -226,6 +217,8 @@ export class IdentityKeyCache {
 /** What an admitted attestation writes: its nonce's use, and the device's boot state and certificate. */
 export interface AttestationRecord {
   readonly nonce: string;
+  /** The nonce's issue time (ms): the device's nonce high-water mark moves to it (ADR 0009). */
+  readonly nonceTime: number;
   readonly deviceId: string;
   readonly tenantId: string;
   readonly bootcount: number;
@@ -241,7 +234,8 @@ export interface AttestationRecord {
 
 /**
  * - recorded: the nonce's use, the boot state and the certificate committed; it may be handed out.
- * - nonce-replayed: the nonce was used before (here or on another replica); nothing written.
+ * - nonce-replayed: the nonce, or a newer one of this device, was used before (here or on
+ *   another replica); nothing written.
  * - device-changed: the nonce is now used, but the device's row no longer allows this boot
  *   state (a concurrent attestation moved it on or used this bootcount with another seed, or
  *   the device was disabled, quarantined or moved meanwhile); no certificate is recorded.
@@ -334,11 +328,9 @@ export class AttestationRecorder {
   async #commit(batch: Pending[]): Promise<void> {
     if (batch.length === 0) return;
     try {
-      const outcomes = await withTransaction(this.#db, (trx) =>
-        writeRecords(
-          trx,
-          batch.map((pending) => pending.record),
-        ),
+      const outcomes = await writeRecords(
+        this.#db,
+        batch.map((pending) => pending.record),
       );
       this.commits += 1;
       this.records += batch.length;
@@ -351,106 +343,64 @@ export class AttestationRecorder {
   }
 }
 
-/** The two statements of one group commit, in its transaction. Records name distinct devices. */
+/**
+ * What an admitted attestation changes in the device's row, if the row still allows it: the
+ * state appraisal read still holds (same tenant, neither disabled nor quarantined) and the boot
+ * is new, or the same boot again. A bootcount that goes backwards, or a known bootcount with
+ * another seed, changes nothing of it. Evaluated on the row as it was before the update.
+ */
+const ADMITS = sql.raw(`(
+  devices.tenant_id = v.column5
+  and devices.disabled = 0
+  and devices.quarantined = 0
+  and (
+    devices.last_bootcount is null
+    or devices.last_bootcount < v.column2
+    or (devices.last_bootcount = v.column2 and devices.last_bootseed = v.column3)
+  )
+)`);
+
+/**
+ * One group commit: a single UPDATE … FROM (VALUES …), which SQLite and PostgreSQL both run
+ * (VALUES columns are column1… on both) and which is atomic without a transaction around it.
+ * Records name distinct devices. For each device whose nonce is newer than its high-water mark
+ * (ADR 0009) it spends the nonce (raises the mark) and, where ADMITS holds, moves the boot state
+ * forward and records the certificate; RETURNING tells which rows moved and whose certificate
+ * they now hold. A device whose nonce is not newer is not touched.
+ */
 async function writeRecords(
   db: Kysely<Database>,
   records: readonly AttestationRecord[],
 ): Promise<RecordOutcome[]> {
-  const fresh = new Set(
-    (
-      await withDatabaseErrors(() =>
-        db
-          .insertInto('nonces_used')
-          .values(
-            records.map((record) => ({
-              nonce: record.nonce,
-              device_id: record.deviceId,
-              used_at: record.at,
-            })),
-          )
-          .onConflict((conflict) => conflict.column('nonce').doNothing())
-          .returning('nonce')
-          .execute(),
-      )
-    ).map((row) => row.nonce),
-  );
-  const admitted = records.filter((record) => fresh.has(record.nonce));
-  const advanced = new Set(admitted.length === 0 ? [] : await advanceBootState(db, admitted));
-  return records.map((record) =>
-    !fresh.has(record.nonce)
-      ? 'nonce-replayed'
-      : advanced.has(record.deviceId)
-        ? 'recorded'
-        : 'device-changed',
-  );
-}
-
-/**
- * Moves each device's boot state forward and records its new certificate, in one
- * UPDATE … FROM (VALUES …), which SQLite and PostgreSQL both run (VALUES columns are column1…
- * on both). A row changes only if the state appraisal read still holds (same tenant, neither
- * disabled nor quarantined) and the boot is new, or the same boot again: a bootcount that goes
- * backwards, or a known bootcount with another seed, changes nothing. Returns the devices that
- * moved.
- */
-async function advanceBootState(
-  db: Kysely<Database>,
-  records: readonly AttestationRecord[],
-): Promise<string[]> {
   const values = sql.join(
     records.map(
-      ({ deviceId, bootcount, bootseed, at, tenantId, certificate }) =>
-        sql`(${deviceId}, cast(${bootcount} as bigint), ${bootseed}, cast(${at} as bigint), ${tenantId}, ${certificate.serial}, ${certificate.resultClass}, cast(${certificate.notBefore} as bigint), cast(${certificate.notAfter} as bigint))`,
+      ({ deviceId, bootcount, bootseed, at, tenantId, certificate, nonceTime }) =>
+        sql`(${deviceId}, cast(${bootcount} as bigint), ${bootseed}, cast(${at} as bigint), ${tenantId}, ${certificate.serial}, ${certificate.resultClass}, cast(${certificate.notBefore} as bigint), cast(${certificate.notAfter} as bigint), cast(${nonceTime} as bigint))`,
     ),
   );
   const result = await withDatabaseErrors(() =>
-    sql<{ device_id: string }>`
+    sql<{ device_id: string; certificate_serial: string | null }>`
       update devices
-      set last_bootcount = v.column2, last_bootseed = v.column3, last_attested_at = v.column4,
-        certificate_serial = v.column6, certificate_result_class = v.column7,
-        certificate_not_before = v.column8, certificate_not_after = v.column9
+      set last_nonce_at = v.column10,
+        last_bootcount = case when ${ADMITS} then v.column2 else devices.last_bootcount end,
+        last_bootseed = case when ${ADMITS} then v.column3 else devices.last_bootseed end,
+        last_attested_at = case when ${ADMITS} then v.column4 else devices.last_attested_at end,
+        certificate_serial = case when ${ADMITS} then v.column6 else devices.certificate_serial end,
+        certificate_result_class =
+          case when ${ADMITS} then v.column7 else devices.certificate_result_class end,
+        certificate_not_before =
+          case when ${ADMITS} then v.column8 else devices.certificate_not_before end,
+        certificate_not_after = case when ${ADMITS} then v.column9 else devices.certificate_not_after end
       from (values ${values}) as v
       where devices.device_id = v.column1
-        and devices.tenant_id = v.column5
-        and devices.disabled = 0
-        and devices.quarantined = 0
-        and (
-          devices.last_bootcount is null
-          or devices.last_bootcount < v.column2
-          or (devices.last_bootcount = v.column2 and devices.last_bootseed = v.column3)
-        )
-      returning devices.device_id
+        and (devices.last_nonce_at is null or devices.last_nonce_at < v.column10)
+      returning devices.device_id, devices.certificate_serial
     `.execute(db),
   );
-  return result.rows.map((row) => row.device_id);
-}
-
-/**
- * How long a used nonce's record is kept, in ms: its lifetime plus ten minutes for clocks of
- * replicas that disagree. By then every replica refuses the nonce as expired
- * (ATTESTATION_NONCE_EXPIRED), so the record has nothing left to prevent.
- */
-export const USED_NONCE_RETENTION_MS = (NONCE_LIFETIME_SECONDS + 10 * 60) * 1000;
-/** Rows one pruning statement deletes, so a large backlog never holds the write lock for long. */
-export const NONCE_PRUNE_BATCH = 5000;
-
-/** Deletes the records of nonces used before `now - USED_NONCE_RETENTION_MS`; returns how many. */
-export async function pruneUsedNonces(db: Kysely<Database>, now: number): Promise<number> {
-  const before = now - USED_NONCE_RETENTION_MS;
-  let deleted = 0;
-  for (;;) {
-    const result = await withDatabaseErrors(() =>
-      db
-        .deleteFrom('nonces_used')
-        .where('nonce', 'in', (eb) =>
-          eb.selectFrom('nonces_used').select('nonce').where('used_at', '<', before).limit(NONCE_PRUNE_BATCH),
-        )
-        .executeTakeFirst(),
-    );
-    const count = Number(result.numDeletedRows);
-    deleted += count;
-    if (count < NONCE_PRUNE_BATCH) return deleted;
-    // Let attestations waiting for the write lock in between.
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+  const moved = new Map(result.rows.map((row) => [row.device_id, row.certificate_serial]));
+  return records.map((record) => {
+    if (!moved.has(record.deviceId)) return 'nonce-replayed';
+    // Serials are 16 random bytes: the row holds this record's certificate only if it was admitted.
+    return moved.get(record.deviceId) === record.certificate.serial ? 'recorded' : 'device-changed';
+  });
 }

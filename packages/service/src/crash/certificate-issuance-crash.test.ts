@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { parseCertificate } from '@orbis/verify';
+import { parseCertificate, parseNonce } from '@orbis/verify';
 import { attest, issueChallenge } from '../attestation/attestation.service.ts';
 import { openDatabase, type DatabaseHandle } from '../db/database.ts';
 import { BACKENDS, createTestDatabase, isPostgresSkipped, type Backend } from '../db/test-databases.ts';
@@ -29,10 +29,10 @@ const DEVICES = 600;
 const CHILD = fileURLToPath(new URL('children/attest-devices.ts', import.meta.url));
 
 interface Persisted {
-  readonly nonces: { nonce: string; device_id: string; used_at: number }[];
   readonly devices: Map<
     string,
     {
+      last_nonce_at: number | null;
       last_bootcount: number | null;
       last_bootseed: string | null;
       last_attested_at: number | null;
@@ -48,6 +48,7 @@ async function readPersisted(handle: DatabaseHandle): Promise<Persisted> {
     .selectFrom('devices')
     .select([
       'device_id',
+      'last_nonce_at',
       'last_bootcount',
       'last_bootseed',
       'last_attested_at',
@@ -55,10 +56,8 @@ async function readPersisted(handle: DatabaseHandle): Promise<Persisted> {
       'certificate_result_class',
     ])
     .execute();
-  const nonces = await db.selectFrom('nonces_used').select(['nonce', 'device_id', 'used_at']).execute();
   // Spread into plain objects: node:sqlite returns rows without a prototype.
   return {
-    nonces: nonces.map((row) => ({ ...row })),
     devices: new Map(devices.map(({ device_id, ...row }) => [device_id, { ...row }])),
   };
 }
@@ -77,21 +76,19 @@ function assertAtomic(
   devices: readonly SoftwareDevice[],
   attestations: readonly PresignedAttestation[],
 ): number {
-  const nonces = new Map(persisted.nonces.map((row) => [row.device_id, row]));
-  assert.equal(nonces.size, persisted.nonces.length, 'a device has used two nonces');
   const attested = devices.findIndex(
     (device) => persisted.devices.get(device.deviceId)?.certificate_serial == null,
   );
   const count = attested === -1 ? devices.length : attested;
   for (const [index, device] of devices.entries()) {
-    const nonce = nonces.get(device.deviceId);
     const row = persisted.devices.get(device.deviceId);
     if (index < count) {
       assert.ok(row?.certificate_serial != null, `device ${index} has no certificate`);
       assert.equal(row.certificate_result_class, 'trusted');
-      assert.deepEqual(
-        nonce,
-        { nonce: attestations[index]?.nonce, device_id: device.deviceId, used_at: row.last_attested_at },
+      // The nonce's use is the device's high-water mark at that nonce's issue time (ADR 0009).
+      assert.equal(
+        row.last_nonce_at,
+        parseNonce(attestations[index]?.nonce ?? '').time,
         `device ${index}: certificate without its nonce`,
       );
       assert.deepEqual(
@@ -100,8 +97,8 @@ function assertAtomic(
         `device ${index}: certificate without its boot state`,
       );
     } else {
-      assert.equal(nonce, undefined, `device ${index}: nonce recorded without its certificate`);
       assert.deepEqual(row, {
+        last_nonce_at: null,
         last_bootcount: null,
         last_bootseed: null,
         last_attested_at: null,
@@ -111,7 +108,6 @@ function assertAtomic(
     }
   }
   assert.equal(certified(persisted), count);
-  assert.equal(persisted.nonces.length, count);
   return count;
 }
 
@@ -183,8 +179,7 @@ async function crashDuringIssuance(backend: Backend, diagnostic: (message: strin
     assert.equal(certified(after), cutOff + 1);
     const issued = parseCertificate(new Uint8Array(Buffer.from(response.certificate, 'base64')));
     assert.equal(after.devices.get(device.deviceId)?.certificate_serial, issued.serialNumber);
-    assert.equal(after.nonces.length, attested + 1);
-    assert.ok(after.nonces.some((row) => row.nonce === nonce && row.device_id === device.deviceId));
+    assert.equal(after.devices.get(device.deviceId)?.last_nonce_at, parseNonce(nonce).time);
   } finally {
     await handle?.close();
     await database.drop();

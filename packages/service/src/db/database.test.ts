@@ -16,7 +16,6 @@ const TABLES = [
   'devices',
   'manufacturers',
   'memberships',
-  'nonces_used',
   'os_feeds',
   'os_reference',
   'os_releases',
@@ -105,7 +104,13 @@ forEachBackend('the database', (context) => {
     );
     assert.deepEqual(
       migrations.rows.map((row) => row.name),
-      ['0001-initial', '0002-attestation', '0003-attestation-state'],
+      [
+        '0001-initial',
+        '0002-attestation',
+        '0003-attestation-state',
+        '0004-tpm-identity',
+        '0005-nonce-high-water-mark',
+      ],
     );
     await again.close();
   });
@@ -184,6 +189,54 @@ forEachBackend('the database', (context) => {
     );
     await handle.close();
     await test.drop();
+  });
+
+  it('carries each device’s latest nonce use into its high-water mark on upgrade, so no nonce used before it can be replayed after it', async () => {
+    const test = await createTestDatabase(context.backend);
+    const handle = await openDatabase({ url: test.url });
+    const migrator = new Migrator({
+      db: handle.db,
+      provider: migrationProvider,
+      migrationTableName: 'orbis_migration',
+      migrationLockTableName: 'orbis_migration_lock',
+    });
+    try {
+      assert.equal((await migrator.migrateTo('0004-tpm-identity')).error, undefined);
+      await sql`insert into manufacturers (id, name, public_key_spki, created_at) values ('m', 'm', ${new Uint8Array(91)}, 1)`.execute(
+        handle.db,
+      );
+      for (const [id, byte] of [
+        ['a'.repeat(64), 1],
+        ['b'.repeat(64), 2],
+      ] as const) {
+        await sql`insert into devices (device_id, identity_spki, manufacturer_id, model, registered_at) values (${id}, ${new Uint8Array(91).fill(byte)}, 'm', 'x', 1)`.execute(
+          handle.db,
+        );
+      }
+      for (const [nonce, usedAt] of [
+        ['n1', 1000],
+        ['n2', 5000],
+        ['n3', 3000],
+      ] as const) {
+        await sql`insert into nonces_used (nonce, device_id, used_at) values (${nonce}, ${'a'.repeat(64)}, ${usedAt})`.execute(
+          handle.db,
+        );
+      }
+      assert.equal((await migrator.migrateToLatest()).error, undefined);
+      const marks = await sql<{ device_id: string; last_nonce_at: number | null }>`
+        select device_id, last_nonce_at from devices order by device_id
+      `.execute(handle.db);
+      assert.deepEqual(
+        marks.rows.map((row) => [row.device_id[0], row.last_nonce_at]),
+        [
+          ['a', 5000],
+          ['b', null],
+        ],
+      );
+    } finally {
+      await handle.close();
+      await test.drop();
+    }
   });
 
   it('turns queries after close into DB_UNAVAILABLE through the repositories', async () => {

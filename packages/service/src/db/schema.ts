@@ -91,6 +91,11 @@ export interface DevicesTable {
   last_bootcount: number | null;
   last_bootseed: string | null;
   last_attested_at: number | null;
+  /**
+   * Issue time (ms) of the newest nonce an admitted attestation of this device used: only a
+   * newer nonce is accepted (ADR 0009). Null before the first attestation.
+   */
+  last_nonce_at: number | null;
   /** The capability epoch last seen in this device's evidence (a root-of-trust counter). */
   capability_epoch: Generated<number>;
   /** The device's current certificate, written with the boot state by attestation (ADR 0007). */
@@ -98,12 +103,6 @@ export interface DevicesTable {
   certificate_result_class: CertificateResultClass | null;
   certificate_not_before: number | null;
   certificate_not_after: number | null;
-}
-
-export interface NoncesUsedTable {
-  nonce: string;
-  device_id: string;
-  used_at: number;
 }
 
 export interface OsReleasesTable {
@@ -213,7 +212,6 @@ export interface Database {
   settings: SettingsTable;
   manufacturers: ManufacturersTable;
   devices: DevicesTable;
-  nonces_used: NoncesUsedTable;
   os_releases: OsReleasesTable;
   ca_certificates: CaCertificatesTable;
   products: ProductsTable;

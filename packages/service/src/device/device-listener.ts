@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { MAX_EVIDENCE_BYTES } from '@orbis/protocol';
 import { createServer } from '../http/create-server.ts';
-import { pruneUsedNonces } from '../attestation/attestation.store.ts';
 import { startPeriodicTask } from '../pki/periodic-task.ts';
 import { registerDeviceProtocolRoutes, type DeviceRouteDeps } from './device.routes.ts';
 
@@ -15,8 +14,6 @@ export interface DeviceListenerOptions {
 
 /** How often the listener looks for devices blocked elsewhere while connected here, in ms. */
 export const DEVICE_CONNECTION_SWEEP_MS = 30_000;
-/** How often the records of expired nonces are deleted, in ms. */
-export const NONCE_PRUNE_INTERVAL_MS = 60_000;
 
 /**
  * The device listener: HTTPS that requests a client certificate but sends no CA list and
@@ -46,19 +43,8 @@ export async function createDeviceListener(
       onError: (error) => app.log.error({ err: error }, 'the device connection sweep failed'),
     },
   );
-  // Used-nonce records outlive their nonces by USED_NONCE_RETENTION_MS, then go.
-  const pruning = startPeriodicTask(
-    async () => {
-      const pruned = await pruneUsedNonces(deps.attestation.db, deps.attestation.now());
-      if (pruned > 0) app.log.debug({ pruned }, 'pruned the records of expired nonces');
-    },
-    {
-      intervalMs: NONCE_PRUNE_INTERVAL_MS,
-      onError: (error) => app.log.error({ err: error }, 'pruning used nonces failed'),
-    },
-  );
   app.addHook('onClose', async () => {
-    await Promise.all([sweep.stop(), pruning.stop()]);
+    await sweep.stop();
   });
   await app.ready();
   return app;

@@ -84,6 +84,7 @@ forEachBackend('registry.repo', (context) => {
         lastBootcount: null,
         lastBootseed: null,
         lastAttestedAt: null,
+        lastNonceAt: null,
         capabilityEpoch: 0,
         certificate: null,
       },

@@ -58,6 +58,8 @@ export interface Device {
   readonly lastBootcount: number | null;
   readonly lastBootseed: string | null;
   readonly lastAttestedAt: number | null;
+  /** Issue time (ms) of the newest nonce an admitted attestation used (ADR 0009). */
+  readonly lastNonceAt: number | null;
   /** The capability epoch the service holds for the device (raised when a capability is removed). */
   readonly capabilityEpoch: number;
   /** The certificate the device got at its last attestation; null before its first. */
@@ -93,6 +95,7 @@ export function toDevice(row: Selectable<DevicesTable>): Device {
     lastBootcount: row.last_bootcount,
     lastBootseed: row.last_bootseed,
     lastAttestedAt: row.last_attested_at,
+    lastNonceAt: row.last_nonce_at,
     capabilityEpoch: row.capability_epoch,
     certificate:
       row.certificate_serial === null ||
