@@ -11,9 +11,11 @@ import {
 /**
  * Every route of the HTTP API, found in its OpenAPI document, against bad input and the
  * tenant-isolation matrix. A new route fails these tests until it is listed in ROUTES below
- * with the action it needs and a body that passes its schema.
+ * with the action it needs and a body that passes its schema. `authenticated`: any caller with
+ * a valid token, whatever their tenant or role; `public`: no token needed (or the route's own
+ * tests cover what it does without one).
  */
-type Action = 'public' | 'platform' | 'read' | 'change' | 'administer' | 'delete';
+type Action = 'public' | 'authenticated' | 'platform' | 'read' | 'change' | 'administer' | 'delete';
 
 const uuid = '00000000-0000-4000-8000-000000000001';
 const device = 'ab'.repeat(32);
@@ -40,7 +42,7 @@ const ROUTES: Record<string, { action: Action; body?: Json }> = {
   'POST /api/v1/sessions': { action: 'public', body: { email: 'a@b.c', password: FIXTURE_PASSWORD } },
   'DELETE /api/v1/sessions/current': { action: 'public' },
   'POST /api/v1/tenants': { action: 'platform', body: { name: 'T' } },
-  'GET /api/v1/tenants': { action: 'public' },
+  'GET /api/v1/tenants': { action: 'authenticated' },
   'GET /api/v1/tenants/{tenantId}': { action: 'read' },
   'GET /api/v1/tenants/{tenantId}/members': { action: 'read' },
   'POST /api/v1/tenants/{tenantId}/members': {
@@ -81,11 +83,12 @@ const ROUTES: Record<string, { action: Action; body?: Json }> = {
   },
   'PUT /api/v1/tenants/{tenantId}/devices/{deviceId}/group': { action: 'change', body: { groupId: uuid } },
   'POST /api/v1/os-releases': { action: 'platform', body: RELEASE },
-  'GET /api/v1/os-releases': { action: 'public' },
+  'GET /api/v1/os-releases': { action: 'authenticated' },
   'PUT /api/v1/os-feeds/{feed}/minimum': {
     action: 'platform',
     body: { minimumSecurityVersion: 1, effectiveFrom: 0 },
   },
+  'GET /api/v1/updates/roots': { action: 'authenticated' },
 };
 
 const ALLOWED: Record<string, readonly Action[]> = {
@@ -201,6 +204,23 @@ forEachBackend('the HTTP API', (context) => {
             [403, 'AUTH_FORBIDDEN'],
             `${role} on ${route}`,
           );
+      }
+    }
+  });
+
+  it('refuses a caller without a valid token on every authenticated route, and admits any member', async () => {
+    for (const route of routes) {
+      const entry = ROUTES[route];
+      const [method = '', path = ''] = route.split(' ');
+      if (entry?.action !== 'authenticated') continue;
+      const url = fill(path, fixture.tenants.A);
+      for (const token of [undefined, 'orbis_session_forged']) {
+        const refused = await fixture.call(method, url, token, entry.body);
+        assert.deepEqual([refused.status, refused.body['code']], [401, 'AUTH_REQUIRED'], route);
+      }
+      for (const who of ['A-Reader', 'B-Administrator']) {
+        const admitted = await fixture.call(method, url, fixture.tokens[who], entry.body);
+        assert.equal(admitted.status, 200, `${who} on ${route}: ${JSON.stringify(admitted.body)}`);
       }
     }
   });

@@ -19,6 +19,8 @@ import { registerDeviceRoutes } from './registry/devices.routes.ts';
 import { registerRegistryRoutes } from './registry/registry.routes.ts';
 import { registerTenantRoutes } from './tenants/tenants.routes.ts';
 import { registerApiTokenRoutes } from './tokens/api-tokens.routes.ts';
+import type { TufRoots } from './updates/tuf-roots.ts';
+import { registerUpdatesRoutes } from './updates/updates.routes.ts';
 import { registerMemberRoutes } from './users/members.routes.ts';
 import type { DeviceConnections } from './device/device-connections.ts';
 
@@ -32,6 +34,8 @@ export interface AppDeps {
    * the hourly rotation pass. Tests that need no PKI leave it out.
    */
   readonly pki?: ServicePki;
+  /** The TUF roots devices get at manufacture (updates/tuf-roots.ts), for GET /updates/roots. */
+  readonly tufRoots?: TufRoots;
   /** Signs the audit chains' heads periodically (audit/audit-signing.ts). */
   readonly auditSigner?: AuditHeadSigner;
   /** Called when PKI maintenance renewed the device listener's TLS certificate. */
@@ -83,6 +87,7 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Or
   registerGroupRoutes(api, context);
   registerOsReleaseRoutes(api, context);
   if (deps.pki !== undefined) registerPkiRoutes(api, context, deps.pki);
+  if (deps.tufRoots !== undefined) registerUpdatesRoutes(api, context, deps.tufRoots);
   api.get('/api/v1/openapi.json', { schema: { hide: true } }, () => api.swagger());
   await api.ready();
   // Background work, stopped before storage closes: PKI maintenance and audit-head signing.

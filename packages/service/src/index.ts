@@ -17,3 +17,10 @@ export {
   type LabDevice,
 } from './lab/lab-fleet.ts';
 export { CAPABILITY_KEY_NAME } from './start.ts';
+export {
+  ensureTufRoots,
+  TUF_KEY_NAMES,
+  TUF_ROOT_LIFETIME_DAYS,
+  type TufRoots,
+  type TufRepository,
+} from './updates/tuf-roots.ts';

@@ -151,6 +151,17 @@ for (const backend of BACKENDS) {
         const names = (await service.keyStore.list()).map((entry) => entry.name);
         assert.ok(names.includes('platform-root-ca'));
         assert.ok(names.includes('capability') && names.includes('attestation-nonce'));
+        for (const name of ['image-repo-root', 'image-repo-targets', 'director-root']) {
+          assert.ok(names.includes(name), name);
+        }
+      });
+
+      it('serves over the API the TUF roots it made at first start, as it hands them to in-process tools', async () => {
+        const roots = await call('GET', '/api/v1/updates/roots');
+        assert.deepEqual(roots, {
+          imageRepository: JSON.parse(service.tufRoots().imageRepository) as unknown,
+          director: JSON.parse(service.tufRoots().director) as unknown,
+        });
       });
     },
   );

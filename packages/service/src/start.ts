@@ -14,6 +14,7 @@ import { createDeviceListener } from './device/device-listener.ts';
 import { Server } from 'node:https';
 import { defaultServiceHostnames } from './pki/service-names.ts';
 import { DeviceConnections } from './device/device-connections.ts';
+import { ensureTufRoots, type TufRoots } from './updates/tuf-roots.ts';
 
 export interface StartOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -35,6 +36,11 @@ export interface RunningService {
   readonly keyStore: FileKeyStore;
   /** The service's CAs: device-listener TLS, the platform root to pin, tenant and update CAs. */
   readonly pki: ServicePki;
+  /**
+   * The image repository's and the director's TUF root.json, as signed at first start: what
+   * `orbis device manufacture` writes into devices (GET /api/v1/updates/roots serves the same).
+   */
+  tufRoots(): TufRoots;
   /** Storage, for in-process tools of a lab (the simulated fleet); closed by stop(). */
   readonly database: DatabaseHandle;
   stop(): Promise<void>;
@@ -53,7 +59,10 @@ async function capabilitySigner(keyStore: FileKeyStore) {
 
 const systemClock: Clock = { now: () => Date.now() };
 
-/** The PKI brought up to date before any listener opens: a platform failure stops the start. */
+/**
+ * The PKI brought up to date, and the TUF roots made on first start, before any listener
+ * opens: a failure of either stops the start.
+ */
 async function startPki(database: DatabaseHandle, keyStore: FileKeyStore, clock: Clock, host: string) {
   const pki = createServicePki({
     db: database.db,
@@ -66,7 +75,8 @@ async function startPki(database: DatabaseHandle, keyStore: FileKeyStore, clock:
     const status = await pki.ensureInfrastructure();
     // A tenant whose rotation fails does not stop the start: it is logged, and retried hourly.
     const rotation = await pki.rotateTenantCas(clock.now());
-    return { pki, status, rotation };
+    const { roots } = await ensureTufRoots({ db: database.db, keyStore }, clock.now());
+    return { pki, status, rotation, tufRoots: roots };
   } catch (error) {
     await database.close();
     throw error;
@@ -84,7 +94,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
     now: () => clock.now(),
   });
   const database = await openDatabase({ url: config.databaseUrl });
-  const { pki, status, rotation } = await startPki(database, keyStore, clock, config.host);
+  const { pki, status, rotation, tufRoots } = await startPki(database, keyStore, clock, config.host);
   const auditSigner = createAuditHeadSigner({ db: database.db, keyStore, clock });
   // The listener is created after the app (it needs the app's storage); the holder lets PKI
   // maintenance reach it once it exists.
@@ -95,6 +105,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
     database,
     clock,
     pki,
+    tufRoots,
     auditSigner,
     deviceConnections,
     // A renewed TLS certificate applies to new connections at once, without a restart.
@@ -138,6 +149,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
     setupToken,
     keyStore,
     pki,
+    tufRoots: () => tufRoots,
     database,
     async stop() {
       await deviceListener.close();

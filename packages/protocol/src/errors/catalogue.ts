@@ -637,7 +637,7 @@ export const ERROR_CATALOGUE = {
   UPDATES_ROOT_INVALID: {
     status: 500,
     summary:
-      "A TUF root the service stored, or sent to the CLI, does not read back as root metadata signed by its own root keys: the service does not start on it, and the CLI writes nothing.",
+      'A TUF root the service stored, or sent to the CLI, does not read back as root metadata signed by its own root keys: the service does not start on it, and the CLI writes nothing.',
   },
 
   // The orbis command-line tool.

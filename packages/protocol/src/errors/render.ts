@@ -16,6 +16,7 @@ const AREA_TITLES: Record<string, string> = {
   ATTESTATION: 'Attestation evidence and nonces (packages/verify)',
   CERT: 'Certificates and chains (packages/verify)',
   APPRAISAL: 'Appraisal of evidence (packages/verify)',
+  UPDATES: 'Security renewal: TUF metadata (updates)',
   CLI: 'The `orbis` command-line tool (exit status 1; the HTTP status is not used)',
   ROT: 'The root of trust (packages/device)',
   BOOT: 'Secure and measured boot (packages/device)',

@@ -4,6 +4,8 @@ import { issueSetupTokenIfNeeded } from '../auth/setup.ts';
 import { parseConfig } from '../config.ts';
 import type { BackendContext } from '../db/test-databases.ts';
 import type { DeviceConnections } from '../device/device-connections.ts';
+import type { TufRoots } from '../updates/tuf-roots.ts';
+import { createTestTufRoots } from './test-tuf-roots.ts';
 
 /**
  * Test-only: a service on a test database with a platform operator, tenants A and B, and in
@@ -24,6 +26,8 @@ export interface ServiceFixture {
   /** Session tokens: operator, A-Administrator, A-Contributor, A-Reader, B-Administrator. */
   readonly tokens: Readonly<Record<string, string>>;
   readonly call: (method: string, url: string, token?: string, payload?: unknown) => Promise<CallResult>;
+  /** The TUF roots GET /api/v1/updates/roots serves (throwaway keys). */
+  readonly tufRoots: TufRoots;
 }
 
 /** A JSON-over-inject caller for an API instance, with an optional bearer token. */
@@ -47,9 +51,11 @@ export async function createServiceFixture(
   options: { readonly deviceConnections?: DeviceConnections } = {},
 ): Promise<ServiceFixture> {
   const config = parseConfig({ ORBIS_LOG_LEVEL: 'silent' }, '/tmp');
+  const tufRoots = await createTestTufRoots(now());
   const { api } = await buildApp(config, {
     database: { ...context.handle, close: async () => {} },
     clock: { now },
+    tufRoots,
     ...options,
   });
   const call = httpCaller(api);
@@ -85,5 +91,5 @@ export async function createServiceFixture(
     });
     tokens[`${tenant}-${role}`] = await login(email);
   }
-  return { api, tenants: { A: tenantIds['A'] ?? '', B: tenantIds['B'] ?? '' }, tokens, call };
+  return { api, tenants: { A: tenantIds['A'] ?? '', B: tenantIds['B'] ?? '' }, tokens, call, tufRoots };
 }
