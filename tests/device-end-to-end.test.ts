@@ -97,6 +97,8 @@ async function startLab(dir: string): Promise<Lab> {
       platformRootPem: service.pki.platformRootPem(),
       osReleaseKeys: [encodeBase64Url(osReleaseSigner.publicKey.spki)],
       capabilityKey: encodeBase64Url(capabilityKey.spki),
+      imageRepositoryRoot: service.tufRoots().imageRepository,
+      directorRoot: service.tufRoots().director,
     },
   };
 }

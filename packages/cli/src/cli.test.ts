@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { verifyTufRootPair } from '@orbis/device';
 import { sampleAppHeader as header } from '@orbis/testkit';
 
 const bin = new URL('./bin/orbis.ts', import.meta.url).pathname;
@@ -124,7 +125,7 @@ describe('orbis start', () => {
     api: string;
     setupToken: string | null;
     parts: unknown[];
-    fleet: { devices: number; tenantId: string; directory: string } | null;
+    fleet: { devices: number; tenantId: string; directory: string; setAside: string[] } | null;
   }
 
   /** Runs `orbis start --json` in `cwd` until it has printed its summary. */
@@ -195,6 +196,14 @@ describe('orbis start', () => {
       const fleet = first.summary.fleet;
       assert.equal(fleet?.devices, 2);
       await fleetAttested(fleet.directory, 2, 1);
+      // Every lab device carries the service's two TUF roots, where its update client will start.
+      const rootsOf = (device: string) =>
+        ['image-repository', 'director'].map((repository) =>
+          readFileSync(join(fleet.directory, device, 'tuf', repository, 'root.json'), 'utf8'),
+        );
+      const [imageRepositoryRoot = '', directorRoot = ''] = rootsOf('device-0001');
+      assert.deepEqual(rootsOf('device-0002'), [imageRepositoryRoot, directorRoot]);
+      verifyTufRootPair({ imageRepositoryRoot, directorRoot }, Date.now());
       first.child.kill('SIGINT');
       assert.equal(await first.exited, 0);
 
@@ -205,6 +214,19 @@ describe('orbis start', () => {
       await fleetAttested(fleet.directory, 2, 2);
       second.child.kill('SIGINT');
       assert.equal(await second.exited, 0);
+
+      // A device directory an earlier version made, which this one cannot read: it is renamed
+      // aside, kept, and the lab makes that device again instead of refusing to start.
+      const manifestPath = join(fleet.directory, 'device-0002', 'device.json');
+      const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { formatVersion: number };
+      writeFileSync(manifestPath, JSON.stringify({ ...manifest, formatVersion: 1 }));
+      const third = await start(lab);
+      children.push(third.child);
+      const [aside] = third.summary.fleet?.setAside ?? [];
+      assert.ok(aside !== undefined && existsSync(join(aside, 'device.json')));
+      assert.equal(third.summary.fleet?.devices, 2);
+      third.child.kill('SIGINT');
+      assert.equal(await third.exited, 0);
     } finally {
       for (const child of children) child.kill('SIGKILL');
       rmSync(lab, { recursive: true, force: true });

@@ -54,6 +54,21 @@ describe('orbis device manufacture and run against a running service', () => {
     writeFileSync(join(dir, 'os-release.pub'), encodePem(osReleaseSigner.publicKey.spki, 'PUBLIC KEY'));
     const capability = (await service.keyStore.getSigner('capability')).publicKey;
     writeFileSync(join(dir, 'capability.pub'), encodePem(capability.spki, 'PUBLIC KEY'));
+    // The TUF roots, as a factory gets them: `orbis updates roots`.
+    writeFileSync(join(dir, 'operator.token'), token);
+    const roots = await runOrbis(
+      dir,
+      'updates',
+      'roots',
+      '--api',
+      service.apiUrl,
+      '--token-file',
+      'operator.token',
+      '--out',
+      'roots',
+      '--json',
+    );
+    assert.equal(roots.status, 0, roots.stdout + roots.stderr);
   });
 
   after(async () => {
@@ -72,6 +87,10 @@ describe('orbis device manufacture and run against a running service', () => {
     'os-release.pub',
     '--capability-key',
     'capability.pub',
+    '--image-repository-root',
+    join('roots', 'image-repository-root.json'),
+    '--director-root',
+    join('roots', 'director-root.json'),
     '--images',
     'images',
     '--manufacturer-key',
@@ -98,6 +117,13 @@ describe('orbis device manufacture and run against a running service', () => {
     assert.equal(imported['registered'], 3, JSON.stringify(imported));
     const [first] = summary.devices;
     assert.ok(first !== undefined);
+    // The service's TUF roots, where the device's update client will start from.
+    for (const [file, text] of [
+      [join('tuf', 'image-repository', 'root.json'), service.tufRoots().imageRepository],
+      [join('tuf', 'director', 'root.json'), service.tufRoots().director],
+    ] as const) {
+      assert.deepEqual(JSON.parse(readFileSync(join(dir, first.dir, file), 'utf8')), JSON.parse(text));
+    }
     await lab.call('POST', `/api/v1/tenants/${tenantId}/devices/claims`, lab.operatorToken, {
       deviceIds: [first.deviceId],
     });
@@ -177,6 +203,31 @@ describe('orbis device manufacture and run against a running service', () => {
         'CLI_OPTION_INVALID',
       );
     }
+  });
+
+  it('refuses to manufacture without a TUF root, or with one whose signature does not verify (a tampered root), with codes', async () => {
+    const args = manufactureArgs('rootless');
+    const withoutDirector = args.filter(
+      (arg, index) => arg !== '--director-root' && args[index - 1] !== '--director-root',
+    );
+    const missing = await runOrbis(dir, ...withoutDirector, '--json');
+    assert.equal(missing.status, 1);
+    assert.equal((JSON.parse(missing.stdout) as { error: { code: string } }).error.code, 'CLI_USAGE_INVALID');
+    const tampered = JSON.parse(service.tufRoots().director) as { signed: { version: number } };
+    tampered.signed.version = 2;
+    writeFileSync(join(dir, 'tampered-root.json'), JSON.stringify(tampered));
+    const refused = await runOrbis(
+      dir,
+      ...withoutDirector,
+      '--director-root',
+      'tampered-root.json',
+      '--json',
+    );
+    assert.equal(refused.status, 1);
+    assert.equal(
+      (JSON.parse(refused.stdout) as { error: { code: string } }).error.code,
+      'AGENT_TUF_ROOT_INVALID',
+    );
   });
 
   it('refuses to manufacture over an existing device, and a count out of range, with codes', async () => {

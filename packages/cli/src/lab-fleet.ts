@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeBase64Url } from '@orbis/crypto';
 import {
@@ -7,6 +7,7 @@ import {
   readDeviceManifest,
   runDevice,
   type AgentEvent,
+  type DeviceManifest,
 } from '@orbis/device';
 import { OrbisError } from '@orbis/protocol';
 import {
@@ -26,6 +27,11 @@ export interface LabFleet {
   readonly directory: string;
   readonly tenantId: string;
   readonly deviceIds: readonly string[];
+  /**
+   * Device directories of an earlier lab this version cannot read (an older manifest format),
+   * moved aside (renamed, not deleted) and made again.
+   */
+  readonly setAside: readonly string[];
   /** Devices with a certificate now (attested at least once and not refused since). */
   attested(): number;
   /** Shuts every device down. */
@@ -39,6 +45,24 @@ export interface LabFleetOptions {
     deviceId: string,
     event: AgentEvent | { kind: 'booted' } | { kind: 'stopped'; code: string },
   ) => void;
+}
+
+/**
+ * A lab device directory's manifest; a directory this version cannot read is renamed aside
+ * (recorded in `setAside`) and undefined is returned, so the lab makes the device again.
+ */
+async function readLabDevice(dir: string, setAside: string[]): Promise<DeviceManifest | undefined> {
+  try {
+    return await readDeviceManifest(dir);
+  } catch (error) {
+    if (!(error instanceof OrbisError) || (error as OrbisError).code !== 'AGENT_DEVICE_DIRECTORY_INVALID') {
+      throw error;
+    }
+    const aside = `${dir}.set-aside-${Date.now()}`;
+    await rename(dir, aside);
+    setAside.push(aside);
+    return undefined;
+  }
 }
 
 /**
@@ -56,14 +80,17 @@ export async function startLabFleet(service: RunningService, options: LabFleetOp
     platformRootPem: service.pki.platformRootPem(),
     osReleaseKeys: [encodeBase64Url(signer.publicKey.spki)],
     capabilityKey: encodeBase64Url(capabilityKey.spki),
+    imageRepositoryRoot: service.tufRoots().imageRepository,
+    directorRoot: service.tufRoots().director,
   };
   const existing = new Set(await readdir(directory).catch(() => [] as string[]));
+  const setAside: string[] = [];
   const devices: { dir: string; deviceId: string; identitySpki: Uint8Array }[] = [];
   for (let index = 1; index <= options.count; index += 1) {
     const name = `device-${String(index).padStart(4, '0')}`;
     const dir = join(directory, name);
-    if (existing.has(name)) {
-      const manifest = await readDeviceManifest(dir);
+    const manifest = existing.has(name) ? await readLabDevice(dir, setAside) : undefined;
+    if (manifest !== undefined) {
       devices.push({ dir, deviceId: manifest.deviceId, identitySpki: identityKeyOf(manifest).spki });
     } else {
       const made = await manufactureDevice(dir, { trustAnchors, bootImages: images, now: Date.now() });
@@ -98,6 +125,7 @@ export async function startLabFleet(service: RunningService, options: LabFleetOp
   return {
     directory,
     tenantId,
+    setAside,
     deviceIds: devices.map((device) => device.deviceId),
     attested: () => holding.size,
     async stop() {

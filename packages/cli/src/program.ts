@@ -69,9 +69,8 @@ export function createProgram(out: Output): Command {
       (await import('./commands/key-store.ts')).removeKeyCommand(name, options, out),
     );
 
-  const tenantOptions = <Args extends unknown[], Opts extends OptionValues>(command: Command<Args, Opts>) =>
+  const apiOptions = <Args extends unknown[], Opts extends OptionValues>(command: Command<Args, Opts>) =>
     command
-      .requiredOption('--tenant <id>', 'tenant ID')
       .option(
         '--api <url>',
         'service API URL (ORBIS_API_URL)',
@@ -79,6 +78,8 @@ export function createProgram(out: Output): Command {
       )
       .option('--token-file <file>', 'file holding a bearer token (or set ORBIS_TOKEN)')
       .option('--json', 'machine-readable output', false);
+  const tenantOptions = <Args extends unknown[], Opts extends OptionValues>(command: Command<Args, Opts>) =>
+    apiOptions(command.requiredOption('--tenant <id>', 'tenant ID'));
   const device = program
     .command('device')
     .description(
@@ -108,6 +109,14 @@ export function createProgram(out: Output): Command {
       'public key (PEM) of the OS-release signing key; repeatable',
     )
     .requiredOption('--capability-key <file>', 'public key (PEM) of the service capability key')
+    .requiredOption(
+      '--image-repository-root <file>',
+      "the image repository's TUF root.json (`orbis updates roots` writes it)",
+    )
+    .requiredOption(
+      '--director-root <file>',
+      "the director's TUF root.json (`orbis updates roots` writes it)",
+    )
     .requiredOption('--images <dir>', 'directory with bootloader.img, security-monitor.img and os.img')
     .requiredOption('--manufacturer-key <file>', "the manufacturer's signing key (PKCS#8 PEM)")
     .requiredOption('--manufacturer-id <id>', 'the manufacturer ID the registry knows')
@@ -152,6 +161,22 @@ export function createProgram(out: Output): Command {
   )
     .requiredOption('--out <file>', 'where to write the PEM bundle (never overwritten)')
     .action(async (options) => (await import('./commands/tenant.ts')).downloadCaCommand(options, out));
+
+  const updates = program
+    .command('updates')
+    .description('security renewal: the TUF repositories, through the service API');
+  apiOptions(
+    updates
+      .command('roots')
+      .description(
+        "write the image repository's and the director's TUF root.json, which `orbis device manufacture` puts into devices",
+      ),
+  )
+    .requiredOption(
+      '--out <dir>',
+      'where to write image-repository-root.json and director-root.json (never overwritten)',
+    )
+    .action(async (options) => (await import('./commands/updates.ts')).rootsCommand(options, out));
 
   const image = program.command('image').description('image packages (docs/formats/image-package.md)');
   image

@@ -12,6 +12,7 @@ import { runAttestationLoop, type AgentEvent } from './agent/device-agent.ts';
 import {
   readDeviceManifest,
   writeDeviceManifest,
+  writeTufRoots,
   DEVICE_MANIFEST_FORMAT,
   type DeviceManifest,
 } from './agent/device-directory.ts';
@@ -26,6 +27,7 @@ import type { DeviceTrustAnchors, RootOfTrust } from './rot/root-of-trust.ts';
 import { startSwtpm } from './rot/tpm/swtpm.ts';
 import type { TpmConnection } from './rot/tpm/tpm2-tools.ts';
 import { manufactureTpmRootOfTrust, openTpmRootOfTrust } from './rot/tpm/tpm-backend.ts';
+import { verifyTufRootPair } from './updates/tuf-root.ts';
 
 /**
  * The root of trust a device is made with: the emulated one (state in the device directory),
@@ -97,7 +99,11 @@ export function osReleaseKeysOf(anchors: DeviceTrustAnchors): PublicKey[] {
   }
 }
 
-function checkAnchors(anchors: DeviceTrustAnchors): PublicKey[] {
+/**
+ * The anchors, checked before anything is made: keys and the platform root parse, and both TUF
+ * roots are ones the device can start updating from at `now` (AGENT_TUF_ROOT_INVALID).
+ */
+function checkAnchors(anchors: DeviceTrustAnchors, now: number): PublicKey[] {
   const keys = osReleaseKeysOf(anchors);
   if (keys.length === 0) throw invalidAnchors('no OS-release key: the device could never boot');
   try {
@@ -106,6 +112,7 @@ function checkAnchors(anchors: DeviceTrustAnchors): PublicKey[] {
   } catch (cause) {
     throw invalidAnchors('the capability key or the platform root does not parse', cause);
   }
+  verifyTufRootPair(anchors, now);
   return keys;
 }
 
@@ -120,9 +127,9 @@ async function exists(path: string): Promise<boolean> {
 
 /**
  * Manufacture (the factory's step, `orbis device manufacture`): a new root of trust with its
- * identity key, the trust anchors, and the OS release in both slots of every boot stage, each
- * image checked against those anchors first so no unbootable device leaves the line. Ends in
- * DeviceComplete, which cannot be undone.
+ * identity key, the trust anchors (the TUF roots also under tuf/), and the OS release in both
+ * slots of every boot stage, each image checked against those anchors first so no unbootable
+ * device leaves the line. Ends in DeviceComplete, which cannot be undone.
  */
 export async function manufactureDevice(
   directory: string,
@@ -133,7 +140,7 @@ export async function manufactureDevice(
   if (await exists(join(dir, 'device.json'))) {
     throw new AgentError('AGENT_DEVICE_DIRECTORY_EXISTS', `${dir} already holds a device`);
   }
-  const trustedKeys = checkAnchors(options.trustAnchors);
+  const trustedKeys = checkAnchors(options.trustAnchors, options.now);
   for (const stage of BOOT_STAGES) {
     verifyBootImage(options.bootImages[stage], stage, { trustedKeys, floors: {} });
   }
@@ -162,6 +169,7 @@ async function finishManufacture(
       for (const slot of BOOT_SLOTS) await writeSlot(dir, stage, slot, options.bootImages[stage]);
       await setActiveSlot(dir, stage, 'a');
     }
+    await writeTufRoots(dir, options.trustAnchors);
     await writeDeviceManifest(dir, {
       formatVersion: DEVICE_MANIFEST_FORMAT,
       deviceId: root.deviceId,

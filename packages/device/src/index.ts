@@ -60,8 +60,11 @@ export {
   identityKeyOf,
   readDeviceManifest,
   readHeldCertificate,
+  DEVICE_MANIFEST_FORMAT,
+  TUF_ROOT_PATHS,
   type DeviceManifest,
 } from './agent/device-directory.ts';
+export { verifyTufRoot, verifyTufRootPair, MAX_TUF_ROOT_BYTES } from './updates/tuf-root.ts';
 export {
   createServiceClient,
   sendJson,

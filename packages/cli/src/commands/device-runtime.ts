@@ -6,6 +6,7 @@ import { encodeBase64Url } from '@orbis/crypto';
 import {
   manufactureDevice,
   runDevice,
+  MAX_TUF_ROOT_BYTES,
   type BootStage,
   type DeviceTrustAnchors,
   type RootOfTrustSelection,
@@ -26,6 +27,8 @@ export interface ManufactureOptions {
   readonly platformRoot: string;
   readonly osReleaseKey: string[];
   readonly capabilityKey: string;
+  readonly imageRepositoryRoot: string;
+  readonly directorRoot: string;
   readonly images: string;
   readonly manufacturerKey: string;
   readonly manufacturerId: string;
@@ -43,12 +46,23 @@ async function readInput(path: string): Promise<Uint8Array> {
   }
 }
 
+/** A TUF root.json as text, bounded; manufacture checks what it says. */
+async function readTufRoot(path: string): Promise<string> {
+  const bytes = await readInput(path);
+  if (bytes.byteLength > MAX_TUF_ROOT_BYTES) {
+    throw new CliError('CLI_FILE_TOO_LARGE', `${path} is larger than ${MAX_TUF_ROOT_BYTES} bytes`);
+  }
+  return new TextDecoder().decode(bytes);
+}
+
 async function trustAnchorsFrom(options: ManufactureOptions): Promise<DeviceTrustAnchors> {
   const osReleaseKeys = await Promise.all(options.osReleaseKey.map((path) => loadPublicKey(path)));
   return {
     platformRootPem: new TextDecoder().decode(await readInput(options.platformRoot)),
     osReleaseKeys: osReleaseKeys.map((key) => encodeBase64Url(key.spki)),
     capabilityKey: encodeBase64Url((await loadPublicKey(options.capabilityKey)).spki),
+    imageRepositoryRoot: await readTufRoot(options.imageRepositoryRoot),
+    directorRoot: await readTufRoot(options.directorRoot),
   };
 }
 
@@ -87,8 +101,9 @@ function parseCount(text: string): number {
 
 /**
  * `orbis device manufacture`: makes `--count` device directories under `--out` (device-0001, …),
- * each with its own root of trust, the trust anchors and the OS release in both slots, and
- * writes `--out/device-list.json`, the manufacturer's signed list of them for the registry.
+ * each with its own root of trust, the trust anchors (the TUF roots among them) and the OS
+ * release in both slots, and writes `--out/device-list.json`, the manufacturer's signed list of
+ * them for the registry.
  */
 export async function manufactureCommand(options: ManufactureOptions, out: Output): Promise<void> {
   const count = parseCount(options.count);

@@ -28,7 +28,12 @@ const PARTS = [
     issue: 4,
   },
   { part: 'apps and the sandbox', state: 'planned', issue: 5 },
-  { part: 'security renewal (updates)', state: 'planned', issue: 6 },
+  {
+    part: 'security renewal: the TUF roots (made at first start, written into devices)',
+    state: 'running',
+    issue: 6,
+  },
+  { part: 'security renewal: TUF metadata, rollouts, update agent', state: 'planned', issue: 6 },
   { part: 'failure reports, threats, portal', state: 'planned', issue: 7 },
 ] as const;
 
@@ -83,7 +88,12 @@ export async function startCommand(options: StartCommandOptions, out: Output): P
     fleet:
       fleet === undefined
         ? null
-        : { devices: fleet.deviceIds.length, tenantId: fleet.tenantId, directory: fleet.directory },
+        : {
+            devices: fleet.deviceIds.length,
+            tenantId: fleet.tenantId,
+            directory: fleet.directory,
+            setAside: fleet.setAside,
+          },
     parts: PARTS,
   };
   if (options.json) printJson(out, summary);
@@ -96,6 +106,9 @@ export async function startCommand(options: StartCommandOptions, out: Output): P
         `simulated fleet: ${fleet.deviceIds.length} devices in ${fleet.directory}, claimed by lab tenant ${fleet.tenantId}; ` +
           `each boots, attests and renews like \`orbis device run\` (ORBIS_LAB_DEVICES sets how many)\n`,
       );
+      for (const aside of fleet.setAside) {
+        out.write(`set aside a device directory of an earlier version and made it again: ${aside}\n`);
+      }
     }
     if (service.setupToken !== undefined) {
       out.write(

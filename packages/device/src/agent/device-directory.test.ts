@@ -19,7 +19,13 @@ describe('the device manifest', () => {
     identityKey: encodeBase64Url(identity.spki),
     backend: 'emulated',
     manufacturedAt: 0,
-    trustAnchors: { platformRootPem: '', osReleaseKeys: [], capabilityKey: '' },
+    trustAnchors: {
+      platformRootPem: '',
+      osReleaseKeys: [],
+      capabilityKey: '',
+      imageRepositoryRoot: '{}',
+      directorRoot: '{}',
+    },
   };
 
   async function roundTrip(written: DeviceManifest): Promise<DeviceManifest> {
@@ -53,8 +59,19 @@ describe('the device manifest', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-    await assert.rejects(roundTrip({ ...manifest, formatVersion: 2 as typeof DEVICE_MANIFEST_FORMAT }), {
-      code: 'AGENT_DEVICE_DIRECTORY_INVALID',
-    });
+    for (const formatVersion of [1, 3]) {
+      await assert.rejects(
+        roundTrip({ ...manifest, formatVersion: formatVersion as typeof DEVICE_MANIFEST_FORMAT }),
+        { code: 'AGENT_DEVICE_DIRECTORY_INVALID' },
+      );
+    }
+  });
+
+  it('refuses a manifest whose trust anchors lack a TUF root', async () => {
+    const { directorRoot: _, ...withoutDirector } = manifest.trustAnchors;
+    await assert.rejects(
+      roundTrip({ ...manifest, trustAnchors: withoutDirector as DeviceManifest['trustAnchors'] }),
+      { code: 'AGENT_DEVICE_DIRECTORY_INVALID' },
+    );
   });
 });

@@ -10,6 +10,8 @@ import type { HeldCertificate } from './attestation-client.ts';
  * A device is a directory (ARCHITECTURE.md, Apps and the device OS):
  *
  *   device.json            what manufacture wrote: device ID and identity key, backend, trust anchors
+ *   tuf/image-repository/root.json, tuf/director/root.json
+ *                          the TUF roots from the trust anchors, where the update client starts
  *   rot/                   the root of trust's state (emulated: fuses, keys, counters; TPM: key
  *                          blobs only this TPM loads, the state file its counter guards)
  *   swtpm/                 TPM backend without a TPM named: the device's own swtpm state
@@ -19,7 +21,14 @@ import type { HeldCertificate } from './attestation-client.ts';
  *   lock                   held by the one process running the device
  */
 
-export const DEVICE_MANIFEST_FORMAT = 1;
+/** Format 2: the trust anchors carry the TUF roots. */
+export const DEVICE_MANIFEST_FORMAT = 2;
+
+/** Where manufacture writes the TUF roots, inside the device directory. */
+export const TUF_ROOT_PATHS = Object.freeze({
+  imageRepository: join('tuf', 'image-repository', 'root.json'),
+  director: join('tuf', 'director', 'root.json'),
+} as const);
 
 export interface DeviceManifest {
   readonly formatVersion: typeof DEVICE_MANIFEST_FORMAT;
@@ -55,6 +64,12 @@ async function readJson(path: string): Promise<unknown> {
   }
 }
 
+/** Writes the TUF roots where the update client starts from, durably, byte for byte. */
+export async function writeTufRoots(dir: string, anchors: DeviceTrustAnchors): Promise<void> {
+  await writeFileAtomically(join(dir, TUF_ROOT_PATHS.imageRepository), anchors.imageRepositoryRoot);
+  await writeFileAtomically(join(dir, TUF_ROOT_PATHS.director), anchors.directorRoot);
+}
+
 export async function writeDeviceManifest(dir: string, manifest: DeviceManifest): Promise<void> {
   await writeFileAtomically(manifestPath(dir), `${JSON.stringify(manifest, null, 2)}\n`);
 }
@@ -63,6 +78,11 @@ export async function writeDeviceManifest(dir: string, manifest: DeviceManifest)
 export async function readDeviceManifest(dir: string): Promise<DeviceManifest> {
   const value = (await readJson(manifestPath(dir))) as Partial<DeviceManifest> | undefined;
   if (value === undefined) throw damaged(`${dir} is not a device directory (no device.json)`);
+  if ((value.formatVersion as unknown) === 1) {
+    throw damaged(
+      `${manifestPath(dir)} is of format 1, made before devices carried TUF roots: manufacture it again`,
+    );
+  }
   const anchors = value.trustAnchors;
   if (
     value.formatVersion !== DEVICE_MANIFEST_FORMAT ||
@@ -72,6 +92,8 @@ export async function readDeviceManifest(dir: string): Promise<DeviceManifest> {
     typeof anchors?.platformRootPem !== 'string' ||
     !Array.isArray(anchors.osReleaseKeys) ||
     typeof anchors.capabilityKey !== 'string' ||
+    typeof anchors.imageRepositoryRoot !== 'string' ||
+    typeof anchors.directorRoot !== 'string' ||
     typeof value.identityKey !== 'string' ||
     // JSON from disk: the type says 'swtpm', the file may say anything.
     !(

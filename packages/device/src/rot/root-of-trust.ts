@@ -109,6 +109,13 @@ export interface DeviceTrustAnchors {
   readonly osReleaseKeys: readonly string[];
   /** Canonical SPKI (base64url) of the capability key. */
   readonly capabilityKey: string;
+  /**
+   * The image repository's TUF root.json, as text: where the device's update client starts
+   * (written to tuf/image-repository/root.json as well).
+   */
+  readonly imageRepositoryRoot: string;
+  /** The director's TUF root.json, as text (also tuf/director/root.json). */
+  readonly directorRoot: string;
 }
 
 /** The identity key as a Signer handle: what the manufacturer's list and evidence signing use. */
