@@ -30,6 +30,20 @@ describe('base64url', () => {
   it('refuses a second spelling of the same bytes (non-zero trailing bits)', () => {
     assert.deepEqual(decodeBase64Url('AQ'), Uint8Array.of(1));
     assert.throws(() => decodeBase64Url('AR'), code);
+    assert.deepEqual(decodeBase64Url('AAE'), Uint8Array.of(0, 1));
+    assert.throws(() => decodeBase64Url('AAF'), code);
+  });
+
+  it('accepts exactly the texts that re-encode to themselves, for every last character', () => {
+    const digits = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    for (const prefix of ['A', 'AA', 'AAAAA', 'AAAAAA']) {
+      for (const last of digits) {
+        const text = prefix + last;
+        const canonical = Buffer.from(text, 'base64url').toString('base64url') === text;
+        if (canonical) assert.equal(encodeBase64Url(decodeBase64Url(text)), text);
+        else assert.throws(() => decodeBase64Url(text), code, text);
+      }
+    }
   });
 });
 

@@ -1,6 +1,8 @@
 import { CryptoError } from './errors.ts';
 
 const BASE64URL_ALPHABET = /^[A-Za-z0-9_-]*$/;
+/** The base64url digits in value order: a character's index is the 6 bits it encodes. */
+const BASE64URL_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 /** Unpadded base64url (RFC 4648 section 5). */
 export function encodeBase64Url(bytes: Uint8Array): string {
@@ -12,13 +14,19 @@ export function encodeBase64Url(bytes: Uint8Array): string {
  * encoding (unused trailing bits zero), so each byte string has exactly one text form.
  */
 export function decodeBase64Url(text: string): Uint8Array {
-  if (!BASE64URL_ALPHABET.test(text) || text.length % 4 === 1) {
+  const remainder = text.length % 4;
+  if (!BASE64URL_ALPHABET.test(text) || remainder === 1) {
     throw new CryptoError('CRYPTO_BASE64URL_INVALID', 'not unpadded base64url');
   }
-  const bytes = Buffer.from(text, 'base64url');
-  if (bytes.toString('base64url') !== text) {
+  // A last group of 2 or 3 characters carries 4 or 2 bits that no byte uses: canonical base64url
+  // has them zero (RFC 4648 section 3.5). Checked on that one character, not by re-encoding.
+  if (
+    remainder !== 0 &&
+    (BASE64URL_DIGITS.indexOf(text.charAt(text.length - 1)) & (remainder === 2 ? 0b1111 : 0b11)) !== 0
+  ) {
     throw new CryptoError('CRYPTO_BASE64URL_INVALID', 'base64url with non-zero trailing bits');
   }
+  const bytes = Buffer.from(text, 'base64url');
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 

@@ -22,12 +22,12 @@ import {
 } from '@orbis/verify';
 import type { Database } from '../db/schema.ts';
 import { ServiceError } from '../errors.ts';
-import type { Device } from '../registry/registry.repo.ts';
 import {
   AttestationRecorder,
   IdentityKeyCache,
   ReferenceMeasurements,
   readAttestationSubject,
+  type AttestationDevice,
   type AttestationSubject,
 } from './attestation.store.ts';
 import { recordSecurityEvent } from './security-events.repo.ts';
@@ -161,7 +161,7 @@ async function appraise(
 /** Capabilities the device holds that no longer check out (expired, or of an older epoch). */
 function removedCapabilities(
   deps: AttestationDeps,
-  device: Device,
+  device: AttestationDevice,
   evidence: VerifiedEvidence,
   now: number,
 ): string[] {

@@ -10,7 +10,7 @@ import {
   type FleetIdentity,
 } from '../crash/fleet.ts';
 import { insertOsRelease } from '../os-releases/os-releases.repo.ts';
-import { setDeviceDisabled } from '../registry/registry.repo.ts';
+import { findDevice, setDeviceDisabled } from '../registry/registry.repo.ts';
 import {
   AttestationRecorder,
   IdentityKeyCache,
@@ -74,7 +74,7 @@ forEachBackend('attestation storage', (context) => {
       const subject = await readAttestationSubject(context.db, each.deviceId);
       assert.equal(subject?.device.lastNonceAt, each.nonceTime);
       assert.equal(subject.device.lastBootcount, each.bootcount);
-      assert.deepEqual(subject.device.certificate, each.certificate);
+      assert.deepEqual((await findDevice(context.db, each.deviceId))?.certificate, each.certificate);
     }
   });
 

@@ -13,7 +13,7 @@ import type { Database } from '../db/schema.ts';
 import { ServiceError } from '../errors.ts';
 import type { OsFeed } from '../groups/groups.repo.ts';
 import { listOsMeasurements, type OsReleaseStage } from '../os-releases/os-releases.repo.ts';
-import { toDevice, type Device } from '../registry/registry.repo.ts';
+import type { Device } from '../registry/registry.repo.ts';
 
 /*
  * Attestation's storage, shaped for a fleet attesting at once (docs/benchmarks.md,
@@ -32,9 +32,24 @@ export interface SubjectGroup {
   readonly minOsSecurityVersion: number | null;
 }
 
+/** What attestation reads of the device's row: only the columns it decides on. */
+export type AttestationDevice = Pick<
+  Device,
+  | 'deviceId'
+  | 'identitySpki'
+  | 'identityTpmPublic'
+  | 'tenantId'
+  | 'disabled'
+  | 'quarantined'
+  | 'lastBootcount'
+  | 'lastBootseed'
+  | 'lastNonceAt'
+  | 'capabilityEpoch'
+>;
+
 /** Everything one attestation reads, from one query. */
 export interface AttestationSubject {
-  readonly device: Device;
+  readonly device: AttestationDevice;
   /** Undefined while the device is unclaimed or in no group. */
   readonly group: SubjectGroup | undefined;
   /** The platform operator's minimum for the group's feed (0 and 0 if none is set). */
@@ -52,8 +67,17 @@ const selectAttestationSubject = preparedQuery((db: Kysely<Database>, deviceId: 
     )
     .leftJoin('os_feeds as f', (join) => join.on(sql<boolean>`f.feed = g.os_feed`))
     .leftJoin('os_reference as r', (join) => join.on('r.id', '=', 1))
-    .selectAll('d')
     .select([
+      'd.device_id',
+      'd.identity_spki',
+      'd.identity_tpm_public',
+      'd.tenant_id',
+      'd.disabled',
+      'd.quarantined',
+      'd.last_bootcount',
+      'd.last_bootseed',
+      'd.last_nonce_at',
+      'd.capability_epoch',
       'g.id as g_id',
       'g.product_id as g_product_id',
       'g.os_feed as g_os_feed',
@@ -74,7 +98,18 @@ export async function readAttestationSubject(
   const [row] = await withDatabaseErrors(() => selectAttestationSubject(db, deviceId));
   if (row === undefined) return undefined;
   return {
-    device: toDevice(row),
+    device: {
+      deviceId: row.device_id,
+      identitySpki: row.identity_spki,
+      identityTpmPublic: row.identity_tpm_public,
+      tenantId: row.tenant_id,
+      disabled: row.disabled === 1,
+      quarantined: row.quarantined === 1,
+      lastBootcount: row.last_bootcount,
+      lastBootseed: row.last_bootseed,
+      lastNonceAt: row.last_nonce_at,
+      capabilityEpoch: row.capability_epoch,
+    },
     group:
       row.g_id === null || row.g_product_id === null || row.g_os_feed === null
         ? undefined

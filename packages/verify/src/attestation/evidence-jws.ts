@@ -81,7 +81,9 @@ export function parseEvidenceJws(evidence: string): EvidenceJws {
   if (signature.byteLength !== P1363_SIGNATURE_BYTES) {
     throw new AttestationError('ATTESTATION_EVIDENCE_MALFORMED', 'an ES256 signature is 64 bytes');
   }
-  // Every character is base64url (checked above), so the text is ASCII and encodes 1:1.
-  const signingInput = new TextEncoder().encode(`${headerText}.${payloadText}`);
+  // Every character is base64url (checked above), so the text is ASCII and encodes 1:1: the
+  // signing input is the evidence's own first two segments and their dot, copied as bytes.
+  const ascii = Buffer.from(evidence.slice(0, headerText.length + 1 + payloadText.length), 'latin1');
+  const signingInput = new Uint8Array(ascii.buffer, ascii.byteOffset, ascii.byteLength);
   return { signingInput, payload, signature };
 }
