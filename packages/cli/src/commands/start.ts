@@ -77,6 +77,11 @@ export async function startCommand(options: StartCommandOptions, out: Output): P
     await service.stop();
     throw error;
   }
+  // Listening for Ctrl-C before the summary is printed: whoever reads it may stop us at once.
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
   const summary = {
     api: service.apiUrl,
     devices: service.deviceUrl,
@@ -125,13 +130,7 @@ export async function startCommand(options: StartCommandOptions, out: Output): P
     );
     out.write('\nCtrl-C stops it.\n');
   }
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await stopped;
   await fleet?.stop();
   await service.stop();
 }
