@@ -23,15 +23,15 @@ const PARTS = [
   },
   { part: 'crypto core, image packages', state: 'built', issue: 2 },
   {
-    part: 'device runtime: emulated root of trust, secure and measured boot, attestation and renewal',
+    part: 'device runtime: emulated and TPM 2.0 roots of trust, secure and measured boot, attestation and renewal',
     state: 'built',
     issue: 4,
   },
   { part: 'apps and the sandbox', state: 'planned', issue: 5 },
   {
-    part: 'security renewal: the TUF roots (made at first start, written into devices)',
+    part: 'TUF roots of the image repository and the director (made at first start, written into devices)',
     state: 'running',
-    issue: 6,
+    issue: 4,
   },
   { part: 'security renewal: TUF metadata, rollouts, update agent', state: 'planned', issue: 6 },
   { part: 'failure reports, threats, portal', state: 'planned', issue: 7 },
