@@ -204,5 +204,42 @@ export function createProgram(out: Output): Command {
     .option('--json', 'machine-readable output', false)
     .action(async (file, options) => (await import('./commands/image.ts')).verifyCommand(file, options, out));
 
+  const app = program.command('app').description('device apps: create, bundle and sign (docs/apps.md)');
+  app
+    .command('new')
+    .description(
+      'create an app: a manifest with a fresh component ID, a small src/main.ts, typings and tsconfig',
+    )
+    .argument('<name>', 'the directory to create; its last segment is the app name')
+    .option('--json', 'machine-readable output', false)
+    .action(async (name: string, options) =>
+      (await import('./commands/app-new.ts')).newAppCommand(name, options, out),
+    );
+  app
+    .command('build')
+    .description("validate the manifest and bundle the entry point's source into dist/ (one script, esbuild)")
+    .argument('[dir]', 'the app directory', '.')
+    .option('--json', 'machine-readable output', false)
+    .action(async (dir: string, options) =>
+      (await import('./commands/app-build.ts')).buildAppCommand(dir, options, out),
+    );
+  app
+    .command('pack')
+    .description('validate the manifest and sign it with the bundle into an image package of kind app')
+    .argument('[dir]', 'the app directory', '.')
+    .requiredOption('--key <file>', 'signing key, PKCS#8 PEM (a developer key or the tenant app-signing key)')
+    .requiredOption('--out <file>', 'where to write the package (never overwritten)')
+    .option('--tenant <id>', 'the tenant the app belongs to (required)')
+    .option('--version <version>', 'version shown to people, MAJOR.MINOR.PATCH[-tag]', '1.0.0')
+    .option(
+      '--security-version <n>',
+      'what anti-rollback counters compare; raise it to retire older images',
+      '1',
+    )
+    .option('--json', 'machine-readable output', false)
+    .action(async (dir: string, options) =>
+      (await import('./commands/app-pack.ts')).packAppCommand(dir, options, out),
+    );
+
   return program;
 }

@@ -6,6 +6,7 @@ export * from './ids.ts';
 export * from './image-header.ts';
 export * from './image-package.ts';
 export * from './app-manifest.ts';
+export * from './app-payload.ts';
 export * from './attestation.ts';
 export * from './schema-check.ts';
 export * from './certificate-profile.ts';

@@ -23,6 +23,8 @@ export const MAX_ALLOWED_CONNECTIONS = 64;
 export const MAX_MANIFEST_LIST_ENTRIES = 64;
 /** Largest MutableStorage quota an app may declare, in KiB. */
 export const MAX_MUTABLE_STORAGE_KIB = 64 * KIB;
+/** Most files one app payload may hold (docs/formats/app-package.md). */
+export const MAX_APP_PAYLOAD_FILES = 64;
 
 /** Largest attestation evidence (EAT JWT, or the TPM envelope around it), in bytes. */
 export const MAX_EVIDENCE_BYTES = 32 * KIB;

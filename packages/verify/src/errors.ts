@@ -14,3 +14,8 @@ export type CertificateErrorCode = ErrorCodeOf<'CERT'>;
 
 /** Why a certificate or a certificate chain was refused. */
 export class CertificateError extends OrbisError<CertificateErrorCode> {}
+
+export type AppErrorCode = ErrorCodeOf<'APP'>;
+
+/** Why an app manifest or app payload was refused, or why an app may not be installed beside others. */
+export class AppError extends OrbisError<AppErrorCode> {}

@@ -2,12 +2,25 @@ export {
   ImageError,
   AttestationError,
   CertificateError,
+  AppError,
   type ImageErrorCode,
   type AttestationErrorCode,
   type CertificateErrorCode,
+  type AppErrorCode,
 } from './errors.ts';
 export { parseImage, type ParsedImage, type ImageSignature } from './image/parse-image.ts';
 export { verifyImage, type VerifyImageOptions, type VerifiedImage } from './image/verify-image.ts';
+export { validateAppManifest } from './app/validate-app-manifest.ts';
+export {
+  assertPeripheralsFree,
+  findPeripheralConflicts,
+  type PeripheralConflict,
+} from './app/peripherals.ts';
+export {
+  parseAppPayload,
+  assertManifestMatchesHeader,
+  type ParsedAppPayload,
+} from './app/parse-app-payload.ts';
 export {
   verifyDeviceList,
   RegistryError,

@@ -680,6 +680,145 @@ export const ERROR_CATALOGUE = {
     status: 400,
     summary: 'An image-header file is not JSON or does not match the image-header schema.',
   },
+  CLI_APP_BUILD_FAILED: {
+    status: 400,
+    summary:
+      "The app's source does not bundle with esbuild (a syntax error, an import that does not resolve, or an import of a Node.js built-in: apps see only the `orbis` global); the message lists esbuild's errors.",
+  },
+
+  // Apps (packages/verify): app_manifest.json, the app payload inside an app's image package
+  // (docs/formats/app-package.md), and which app owns which peripheral. Each message names the
+  // field as a JSON pointer and the value that was refused.
+  APP_MANIFEST_TOO_LARGE: {
+    status: 413,
+    summary: 'The app manifest is larger than 16 KiB (`MAX_APP_MANIFEST_BYTES`).',
+  },
+  APP_MANIFEST_NOT_JSON: { status: 400, summary: 'The app manifest is not UTF-8 JSON.' },
+  APP_MANIFEST_NOT_OBJECT: {
+    status: 400,
+    summary: 'The app manifest, or its `Capabilities`, is not a JSON object.',
+  },
+  APP_MANIFEST_FIELD_MISSING: {
+    status: 400,
+    summary:
+      'The app manifest lacks a required field: `SchemaVersion`, `Name`, `ComponentId`, `EntryPoint` or `Capabilities`.',
+  },
+  APP_MANIFEST_UNKNOWN_FIELD: {
+    status: 400,
+    summary: 'The app manifest, or its `MutableStorage`, has a field the schema does not define.',
+  },
+  APP_MANIFEST_SCHEMA_VERSION_UNSUPPORTED: {
+    status: 400,
+    summary: "The manifest's `SchemaVersion` is not 1, the only version this Orbis reads.",
+  },
+  APP_MANIFEST_NAME_INVALID: {
+    status: 400,
+    summary:
+      'The `Name` is not 1 to 64 characters of letters, digits, space, dot, underscore and hyphen, starting with a letter or digit.',
+  },
+  APP_MANIFEST_COMPONENT_ID_INVALID: {
+    status: 400,
+    summary: 'The `ComponentId` is not a lowercase UUID.',
+  },
+  APP_MANIFEST_ENTRY_POINT_INVALID: {
+    status: 400,
+    summary:
+      'The `EntryPoint` is not a relative path of at most 128 characters ending in `.js`, with no segment starting with a dot.',
+  },
+  APP_MANIFEST_CAPABILITY_UNKNOWN: {
+    status: 400,
+    summary:
+      'The `Capabilities` name a capability Orbis does not define ([docs/apps.md](apps.md) lists them).',
+  },
+  APP_MANIFEST_LIST_INVALID: {
+    status: 400,
+    summary:
+      'A capability that takes a list (hosts, ports, pins, peripherals, power controls) is not a JSON array.',
+  },
+  APP_MANIFEST_LIST_TOO_LONG: {
+    status: 400,
+    summary: 'A capability lists more entries than allowed (64 in each list, 2 power controls).',
+  },
+  APP_MANIFEST_HOST_INVALID: {
+    status: 400,
+    summary:
+      'An `AllowedConnections` entry is not a DNS name (optionally `*.` and a domain of two or more labels) or a dotted-decimal IPv4 address: no scheme, port, path or IPv6.',
+  },
+  APP_MANIFEST_PORT_INVALID: {
+    status: 400,
+    summary: 'An `AllowedTcpServerPorts` entry is not an integer from 1 to 65535.',
+  },
+  APP_MANIFEST_PIN_INVALID: { status: 400, summary: 'A `Gpio` entry is not an integer from 0 to 1023.' },
+  APP_MANIFEST_PERIPHERAL_INVALID: {
+    status: 400,
+    summary:
+      'A `Uart`, `I2cMaster`, `SpiMaster`, `Adc` or `Pwm` entry is not a peripheral name (1 to 32 of A-Z, 0-9, `_` and `-`, starting with a letter or digit, such as `ISU0`).',
+  },
+  APP_MANIFEST_DUPLICATE_ENTRY: {
+    status: 400,
+    summary:
+      'A list names the same entry twice (hosts compare without case), or one peripheral appears under two peripheral capabilities.',
+  },
+  APP_MANIFEST_QUOTA_INVALID: {
+    status: 400,
+    summary:
+      'The `MutableStorage` is not an object whose `SizeKB` is an integer from 1 to 65536 (`MAX_MUTABLE_STORAGE_KIB`).',
+  },
+  APP_MANIFEST_TENANT_INVALID: {
+    status: 400,
+    summary: 'The `DeviceAuthentication` is not a tenant ID (a lowercase UUID).',
+  },
+  APP_MANIFEST_UPDATE_DEFERRAL_INVALID: {
+    status: 400,
+    summary: 'The `SoftwareUpdateDeferral` is not `true` or `false`.',
+  },
+  APP_MANIFEST_POWER_CONTROL_INVALID: {
+    status: 400,
+    summary: 'A `PowerControls` entry is not `ForceReboot` or `ForcePowerDown`.',
+  },
+  APP_PERIPHERAL_OWNED: {
+    status: 409,
+    summary:
+      'The app claims a GPIO pin, a named peripheral or a TCP server port that another installed app owns; the message names both.',
+  },
+  APP_PAYLOAD_TOO_LARGE: {
+    status: 413,
+    summary: 'The app payload is larger than an image payload may be, or its manifest is larger than 16 KiB.',
+  },
+  APP_PAYLOAD_TRUNCATED: { status: 400, summary: 'The app payload ends before the structure it declares.' },
+  APP_PAYLOAD_MAGIC_INVALID: { status: 400, summary: 'The app payload does not start with `OAPP`.' },
+  APP_PAYLOAD_VERSION_UNSUPPORTED: {
+    status: 400,
+    summary: 'The app payload declares a format version other than 1.',
+  },
+  APP_PAYLOAD_MANIFEST_NONCANONICAL: {
+    status: 400,
+    summary:
+      'The manifest inside the app payload is JSON but not RFC 8785 canonical JSON, so it could read two ways.',
+  },
+  APP_PAYLOAD_FILE_COUNT_INVALID: {
+    status: 400,
+    summary: 'The app payload holds no file, or more than 64 (`MAX_APP_PAYLOAD_FILES`).',
+  },
+  APP_PAYLOAD_PATH_INVALID: {
+    status: 400,
+    summary:
+      'A file path in the app payload is empty, longer than 128 bytes, absolute, or has a segment starting with a dot.',
+  },
+  APP_PAYLOAD_FILE_ORDER_INVALID: {
+    status: 400,
+    summary: 'The files of the app payload are not in strictly ascending order of path (or one is repeated).',
+  },
+  APP_PAYLOAD_ENTRY_POINT_MISSING: {
+    status: 400,
+    summary: "The app payload holds no file at the manifest's `EntryPoint`.",
+  },
+  APP_PAYLOAD_TRAILING_BYTES: { status: 400, summary: 'The app payload has bytes after its last file.' },
+  APP_PAYLOAD_COMPONENT_MISMATCH: {
+    status: 403,
+    summary: 'The signed image header and the manifest inside its payload name different component IDs.',
+  },
+
   // The device runtime (packages/device): the root of trust (ROT_*), secure and measured boot
   // (BOOT_*) and the agent that attests and keeps the device running (AGENT_*). These are
   // raised on the device; the HTTP status is what a device-side API would answer.

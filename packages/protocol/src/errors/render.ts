@@ -18,6 +18,7 @@ const AREA_TITLES: Record<string, string> = {
   APPRAISAL: 'Appraisal of evidence (packages/verify)',
   UPDATES: 'Security renewal: TUF metadata (updates)',
   CLI: 'The `orbis` command-line tool (exit status 1; the HTTP status is not used)',
+  APP: 'Apps: manifests, app payloads and peripheral ownership ([apps](apps.md), [format](formats/app-package.md))',
   ROT: 'The root of trust (packages/device)',
   BOOT: 'Secure and measured boot (packages/device)',
   AGENT: 'The device agent: attestation client and device directories (packages/device)',
